@@ -1,0 +1,1 @@
+"""reco: the domain package shared by every function (the Lambda layer)."""

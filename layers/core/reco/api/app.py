@@ -1,0 +1,45 @@
+"""Build a FastAPI app from routers, and wrap it as a Lambda handler."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+from fastapi import APIRouter, FastAPI
+from mangum import Mangum
+
+from reco.api.errors import install_error_handlers
+from reco.api.middleware import RequestContextMiddleware
+from reco.observability import logger, tracer
+from reco.settings import get_settings
+
+API_VERSION = "0.1.0"
+
+
+def build_app(*routers: APIRouter, title: str = "reco", openapi: bool = False) -> FastAPI:
+    """One app per function in Lambda (``openapi=False``), or all routers in one app locally."""
+    app = FastAPI(
+        title=title,
+        version=API_VERSION,
+        description="Recommendation API: ranking, personalised lists, scenarios, chat discovery.",
+        openapi_url="/openapi.json" if openapi else None,
+        docs_url="/docs" if openapi else None,
+        redoc_url=None,
+    )
+    for router in routers:
+        app.include_router(router)
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=get_settings().max_body_bytes)
+    return app
+
+
+def lambda_handler(app: FastAPI) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The Lambda entry point for ``app``: Mangum without lifespan, under Logger and Tracer."""
+    asgi = Mangum(app, lifespan="off")
+
+    @logger.inject_lambda_context(clear_state=True)
+    @tracer.capture_lambda_handler(capture_response=False)
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return dict(asgi(event, context))
+
+    return cast(Callable[[dict[str, Any], Any], dict[str, Any]], handler)

@@ -1,0 +1,60 @@
+"""Typed domain errors. The HTTP layer maps each class to a status code in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class RecoError(Exception):
+    """Base class: a failure the caller can understand and act on."""
+
+    status_code = 400
+    code = "BAD_REQUEST"
+
+    def __init__(self, message: str, *, data: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.data = data or {}
+
+
+class BadRequest(RecoError):
+    status_code = 400
+    code = "BAD_REQUEST"
+
+
+class Unauthenticated(RecoError):
+    status_code = 401
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(RecoError):
+    status_code = 403
+    code = "FORBIDDEN"
+
+
+class NotFound(RecoError):
+    status_code = 404
+    code = "NOT_FOUND"
+
+
+class ModelNotFound(NotFound):
+    code = "MODEL_NOT_FOUND"
+
+
+class PayloadTooLarge(RecoError):
+    status_code = 413
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class TooManyRequests(RecoError):
+    status_code = 429
+    code = "TOO_MANY_REQUESTS"
+
+
+class ServiceUnavailable(RecoError):
+    status_code = 503
+    code = "SERVICE_UNAVAILABLE"
+
+
+class ModelNotReady(ServiceUnavailable):
+    code = "MODEL_NOT_READY"

@@ -1,0 +1,77 @@
+"""Who is calling: tenant and roles, read from the claims API Gateway's JWT authorizer verified."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from reco.errors import Forbidden, Unauthenticated
+
+TENANT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+class Role(StrEnum):
+    ROOT = "root"
+    MANAGER = "manager"
+    BACKEND = "backend"
+    FRONTEND = "frontend"
+
+
+@dataclass(frozen=True)
+class Identity:
+    tenant: str
+    roles: frozenset[Role]
+    subject: str | None = None
+
+    def require(self, allowed: Iterable[Role], action: str) -> None:
+        """Raise :class:`Forbidden` unless the caller holds one of ``allowed`` roles."""
+        allowed = frozenset(allowed)
+        if not self.roles & allowed:
+            held = ", ".join(sorted(self.roles)) or "none"
+            needed = ", ".join(sorted(allowed))
+            raise Forbidden(f"{action} requires one of the roles [{needed}]; the token grants [{held}]")
+
+
+def parse_list_claim(value: Any) -> list[str]:
+    """Read a list-valued claim in any shape it reaches a Lambda function.
+
+    API Gateway HTTP APIs pass every claim as a string: a JSON array becomes ``"[a b]"``.
+    The ``scope`` claim is space-separated. Direct invocations may pass a real list.
+    """
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    text = str(value).strip()
+    if text.startswith("["):
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, list):
+            return [str(v) for v in parsed]
+        text = text.strip("[]")
+    return [part for part in re.split(r"[\s,]+", text) if part]
+
+
+def identity_from_claims(claims: Mapping[str, Any] | None, tenant_claim: str = "tenant") -> Identity:
+    """Build the caller's identity, or raise 401/403 with a message that says what is missing."""
+    if not claims:
+        raise Unauthenticated("the request carries no verified token claims")
+    tenant = claims.get(tenant_claim)
+    if not isinstance(tenant, str) or not tenant:
+        raise Forbidden(f"the token has no '{tenant_claim}' claim naming the caller's tenant")
+    if not TENANT_PATTERN.fullmatch(tenant):
+        raise Forbidden(
+            f"the token's '{tenant_claim}' claim must be 1-64 characters of letters, digits, '.', '_' or '-'"
+        )
+    names = parse_list_claim(claims.get("roles")) + parse_list_claim(claims.get("scope"))
+    known = {r.value for r in Role}
+    # Scopes are often namespaced ("reco/backend"); the last segment names the role.
+    roles = frozenset(Role(n.rsplit("/", 1)[-1]) for n in names if n.rsplit("/", 1)[-1] in known)
+    subject = claims.get("sub")
+    return Identity(tenant=tenant, roles=roles, subject=str(subject) if subject else None)

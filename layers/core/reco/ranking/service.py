@@ -1,0 +1,37 @@
+"""rank_candidates: the domain behind POST /v1/recommend."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from reco.errors import ModelNotFound, ModelNotReady
+from reco.ids import new_rec_id
+from reco.ranking.candidates import duplicate_echo
+from reco.ranking.mock import is_mock_model, mock_scores, raise_mock_error
+from reco.schemas.ranking import RankedItem, RecommendRequest, RecommendResponse
+from reco.stores.models import ModelRecord
+
+
+class ModelLookup(Protocol):
+    def get(self, tenant: str, model_id: str) -> ModelRecord | None: ...
+
+
+def rank_candidates(tenant: str, request: RecommendRequest, models: ModelLookup) -> RecommendResponse:
+    """Rank the request's candidates with its model, for the caller's tenant."""
+    model_id = request.model
+    if not is_mock_model(model_id):
+        record = models.get(tenant, model_id)
+        if record is None:
+            raise ModelNotFound(f"model not found: '{model_id}'", data={"model_id": model_id})
+        raise ModelNotReady(
+            f"model '{model_id}' has no trained version yet; train it, then retry",
+            data={"model_id": model_id, "status": record.status},
+        )
+    raise_mock_error(model_id)
+    candidates = request.candidates()
+    ids = [c.id for c in candidates]
+    echo = duplicate_echo(ids, [c.attributes for c in candidates])
+    scores = mock_scores(len(ids))
+    limit = request.limit or len(ids)
+    items = [RankedItem(id=i, score=s, **e) for i, s, e in zip(ids, scores, echo, strict=True)][:limit]
+    return RecommendResponse(rec_id=new_rec_id(), items=items)

@@ -1,0 +1,1 @@
+"""Pydantic models: one per documented request and response."""

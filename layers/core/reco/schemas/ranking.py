@@ -1,0 +1,110 @@
+"""POST /v1/recommend request and response (reference: ranking-api-v1-recommend.txt)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
+
+MAX_CANDIDATES = 1000
+MAX_ATTRIBUTES = 64
+
+Identifier = Annotated[StrictStr, Field(min_length=1, max_length=256)]
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False, strict=True)]
+AttributeValue = (
+    StrictBool
+    | StrictInt
+    | FiniteFloat
+    | Annotated[StrictStr, Field(max_length=4096)]
+    | Annotated[list[Annotated[StrictStr, Field(max_length=1024)]], Field(max_length=256)]
+)
+
+
+class CandidateItem(BaseModel):
+    """One candidate with per-item context for ranking inference (price, stock, promotion …)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Identifier = Field(description="The unique identifier of the item.")
+    attributes: dict[Annotated[str, Field(min_length=1, max_length=128)], AttributeValue] = Field(
+        default_factory=dict,
+        max_length=MAX_ATTRIBUTES,
+        description="Per-item context: strings, numbers, booleans or arrays of strings.",
+    )
+
+
+class RecommendRequest(BaseModel):
+    """Rank a caller's candidate items for a user and/or a session."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "user_id": "2f396d29fb98",
+                    "item_ids": ["EC5792", "FC7890", "QW1234"],
+                    "limit": 10,
+                    "model_id": "test_model_item_200",
+                    "context": {"user_region": "US-CA", "device_type": "mobile"},
+                }
+            ]
+        },
+    )
+
+    user_id: Identifier | None = Field(None, description="The user. Optional if session_id is given.")
+    session_id: Identifier | None = Field(None, description="The current session. Optional if user_id is given.")
+    item_ids: list[Identifier] | None = Field(
+        None, min_length=1, max_length=MAX_CANDIDATES, description="Candidate item ids (exclusive with items)."
+    )
+    items: list[CandidateItem] | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_CANDIDATES,
+        description="Candidates with attributes (exclusive with item_ids).",
+    )
+    model_id: Identifier | None = Field(None, description="The model that ranks the candidates.")
+    model_name: Identifier | None = Field(None, description="Legacy alias of model_id.")
+    limit: StrictInt | None = Field(
+        None, ge=1, le=MAX_CANDIDATES, description="The maximum number of items to return (default: all candidates)."
+    )
+    context: dict[str, Any] | None = Field(
+        None, description="Session or user context (user_region, os_platform, device_type, referrer_source …)."
+    )
+
+    @model_validator(mode="after")
+    def _check_alternatives(self) -> RecommendRequest:
+        if self.user_id is None and self.session_id is None:
+            raise ValueError("provide user_id, session_id, or both")
+        if (self.item_ids is None) == (self.items is None):
+            raise ValueError("provide exactly one of item_ids or items")
+        if self.model_id is None and self.model_name is None:
+            raise ValueError("provide model_id (or its legacy alias model_name)")
+        if self.model_id and self.model_name and self.model_id != self.model_name:
+            raise ValueError("model_id and model_name name different models; send only model_id")
+        return self
+
+    @property
+    def model(self) -> str:
+        return self.model_id or self.model_name or ""
+
+    def candidates(self) -> list[CandidateItem]:
+        """The candidates in request order, as items whether they came as item_ids or items."""
+        if self.items is not None:
+            return self.items
+        return [CandidateItem(id=item_id) for item_id in self.item_ids or []]
+
+
+class RankedItem(BaseModel):
+    """One ranked item. Duplicate-id groups also echo the attributes that tell their rows apart."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str = Field(description="The unique identifier of the recommended item.")
+    score: float = Field(description="The recommendation score assigned by the model.")
+
+
+class RecommendResponse(BaseModel):
+    rec_id: str = Field(
+        description="A unique identifier for this set of recommendations.", examples=["rec_0ujsswThIGTUYm2K8FjOOfXtY1K"]
+    )
+    items: list[RankedItem] = Field(description="Recommended items, highest-ranked first.")

@@ -1,0 +1,50 @@
+"""Runtime settings, read once from the environment into a typed object."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a function needs to know about its deployment.
+
+    Table and bucket names are injected by ``template.yaml`` (``!Ref``) in AWS and by the
+    local runner, which reads the same template.
+    """
+
+    tenant_claim: str = "tenant"
+    config_table: str = "ConfigTable"
+    catalog_table: str = "CatalogTable"
+    events_table: str = "EventsTable"
+    conversations_table: str = "ConversationsTable"
+    decisions_table: str = "DecisionsTable"
+    artifacts_bucket: str = "ArtifactsBucket"
+    decision_log_ttl_days: int = 90
+    max_body_bytes: int = MIB
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        defaults = cls()
+        return cls(
+            tenant_claim=env.get("TENANT_CLAIM", defaults.tenant_claim),
+            config_table=env.get("CONFIG_TABLE", defaults.config_table),
+            catalog_table=env.get("CATALOG_TABLE", defaults.catalog_table),
+            events_table=env.get("EVENTS_TABLE", defaults.events_table),
+            conversations_table=env.get("CONVERSATIONS_TABLE", defaults.conversations_table),
+            decisions_table=env.get("DECISIONS_TABLE", defaults.decisions_table),
+            artifacts_bucket=env.get("ARTIFACTS_BUCKET", defaults.artifacts_bucket),
+            decision_log_ttl_days=int(env.get("DECISION_LOG_TTL_DAYS", defaults.decision_log_ttl_days)),
+            max_body_bytes=int(env.get("MAX_BODY_BYTES", defaults.max_body_bytes)),
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached: the environment of a Lambda container is fixed)."""
+    return Settings.from_env()

@@ -1,0 +1,233 @@
+"""API Gateway HTTP API, emulated as ASGI middleware in front of the composed app.
+
+What the deployed API does before a Lambda function runs, in the same order: match a route
+(else 404), throttle (429), verify the JWT (401), then hand the function a payload-2.0 event
+whose ``requestContext.authorizer.jwt.claims`` holds the claims as strings.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from local.template import Route
+
+# Served without a token: how tools and health checks find the local server.
+PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", "/.well-known/jwks.json"})
+
+
+class TokenBucket:
+    """API Gateway's throttle: ``burst`` tokens, refilled at ``rate`` per second."""
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate, self.burst, self._clock = float(rate), float(burst), clock
+        self._tokens, self._last = float(burst), clock()
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+            self._last = now
+            if self._tokens >= 1.0:
+                self._tokens -= 1.0
+                return True
+            return False
+
+
+@dataclass
+class JwtVerifier:
+    """Verifies RS256 tokens like the HTTP API JWT authorizer: signature, iss, aud, exp, nbf."""
+
+    jwks: dict[str, Any]
+    issuer: str
+    audience: str
+    _keys: dict[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._keys = {k.key_id: k for k in jwt.PyJWKSet.from_dict(self.jwks).keys}
+
+    def verify(self, authorization: str | None) -> dict[str, Any] | None:
+        """The verified claims, or None for a missing, malformed, unsigned or invalid token."""
+        if not authorization:
+            return None
+        token = authorization[7:] if authorization[:7].lower() == "bearer " else authorization
+        try:
+            header = jwt.get_unverified_header(token.strip())
+            key = self._keys.get(header.get("kid", ""))
+            if key is None or header.get("alg") != "RS256":
+                return None
+            return jwt.decode(
+                token.strip(),
+                key.key,
+                algorithms=["RS256"],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iss", "aud"]},
+            )
+        except jwt.PyJWTError:
+            return None
+
+
+def stringify_claims(claims: dict[str, Any]) -> dict[str, str]:
+    """Claims as an HTTP API hands them to Lambda: every value a string, arrays as ``[a b]``."""
+    out = {}
+    for name, value in claims.items():
+        if isinstance(value, list):
+            out[name] = "[" + " ".join(str(v) for v in value) + "]"
+        elif isinstance(value, bool):
+            out[name] = "true" if value else "false"
+        elif isinstance(value, dict):
+            out[name] = json.dumps(value, separators=(",", ":"))
+        else:
+            out[name] = str(value)
+    return out
+
+
+def _route_pattern(path: str) -> re.Pattern[str]:
+    regex = re.sub(r"\\\{[^/]+?\\\+\\\}", r".+", re.escape(path))  # {proxy+}
+    regex = re.sub(r"\\\{[^/]+?\\\}", r"[^/]+", regex)
+    return re.compile(f"^{regex}$")
+
+
+@dataclass
+class GatewaySettings:
+    routes: Iterable[Route]
+    verifier: JwtVerifier
+    throttle_rate: float
+    throttle_burst: int
+    throttling: bool = True
+    cors_origins: tuple[str, ...] = ("*",)
+    cors_headers: tuple[str, ...] = ("authorization", "content-type", "x-request-id")
+    cors_methods: tuple[str, ...] = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+    clock: Callable[[], float] = time.monotonic
+
+
+class LocalGateway:
+    def __init__(self, app: ASGIApp, settings: GatewaySettings) -> None:
+        self.app = app
+        self.settings = settings
+        self._routes = [(r.method, _route_pattern(r.path), r) for r in settings.routes]
+        # DefaultRouteSettings throttle each route separately.
+        self._buckets = {
+            r: TokenBucket(settings.throttle_rate, settings.throttle_burst, settings.clock) for r in settings.routes
+        }
+
+    def match(self, method: str, path: str) -> Route | None:
+        for route_method, pattern, route in self._routes:
+            if route_method in (method, "ANY") and pattern.match(path):
+                return route
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method, path = scope["method"], scope["path"]
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        origin = headers.get("origin")
+        if method == "OPTIONS" and origin and "access-control-request-method" in headers:
+            await self._preflight(send, origin)
+            return
+        if path in PUBLIC_PATHS:
+            await self.app(scope, receive, self._with_cors(send, origin))
+            return
+        route = self.match(method, path)
+        if route is None:
+            await self._reply(send, 404, "Not Found", origin)
+            return
+        if self.settings.throttling and not self._buckets[route].take():
+            await self._reply(send, 429, "Too Many Requests", origin)
+            return
+        claims = self.settings.verifier.verify(headers.get("authorization"))
+        if claims is None:
+            await self._reply(send, 401, "Unauthorized", origin)
+            return
+        scope = {**scope, "aws.event": self._event(scope, route, claims, headers), "aws.context": None}
+        await self.app(scope, receive, self._with_cors(send, origin))
+
+    @staticmethod
+    def _event(scope: Scope, route: Route, claims: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+        scopes = claims.get("scope")
+        return {
+            "version": "2.0",
+            "routeKey": f"{route.method} {route.path}",
+            "rawPath": scope["path"],
+            "rawQueryString": scope.get("query_string", b"").decode("latin-1"),
+            "headers": headers,
+            "requestContext": {
+                "requestId": uuid.uuid4().hex,
+                "routeKey": f"{route.method} {route.path}",
+                "stage": "$default",
+                "http": {
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "protocol": "HTTP/1.1",
+                    "sourceIp": (scope.get("client") or ("127.0.0.1",))[0],
+                },
+                "authorizer": {
+                    "jwt": {
+                        "claims": stringify_claims(claims),
+                        "scopes": scopes.split() if isinstance(scopes, str) else None,
+                    }
+                },
+            },
+        }
+
+    def _allowed_origin(self, origin: str | None) -> str | None:
+        if origin is None:
+            return None
+        if "*" in self.settings.cors_origins:
+            return "*"
+        return origin if origin in self.settings.cors_origins else None
+
+    def _cors_headers(self, origin: str | None) -> list[tuple[bytes, bytes]]:
+        allowed = self._allowed_origin(origin)
+        if allowed is None:
+            return []
+        return [(b"access-control-allow-origin", allowed.encode()), (b"access-control-expose-headers", b"x-request-id")]
+
+    def _with_cors(self, send: Send, origin: str | None) -> Send:
+        extra = self._cors_headers(origin)
+        if not extra:
+            return send
+
+        async def wrapped(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        return wrapped
+
+    async def _preflight(self, send: Send, origin: str) -> None:
+        headers = self._cors_headers(origin)
+        if headers:
+            headers += [
+                (b"access-control-allow-methods", ",".join(self.settings.cors_methods).encode()),
+                (b"access-control-allow-headers", ",".join(self.settings.cors_headers).encode()),
+                (b"access-control-max-age", b"600"),
+            ]
+        await send({"type": "http.response.start", "status": 204, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def _reply(self, send: Send, status: int, message: str, origin: str | None) -> None:
+        """API Gateway's own error shape: ``{"message": "..."}``."""
+        body = json.dumps({"message": message}).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            *self._cors_headers(origin),
+        ]
+        if status == 401:
+            headers.append((b"www-authenticate", b"Bearer"))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
