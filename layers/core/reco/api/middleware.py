@@ -15,7 +15,6 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reco.errors import PayloadTooLarge
 from reco.observability import correlation_id, logger, metrics
 
 REQUEST_ID_HEADER = b"x-request-id"
@@ -68,25 +67,19 @@ class RequestContextMiddleware:
                 message = {**message, "headers": [*headers, (REQUEST_ID_HEADER, request_id.encode())]}
             await send(message)
 
-        received = 0
-
-        async def receive_within_limit() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise PayloadTooLarge(self._too_large_message())
-            return message
-
         try:
             declared = _content_length(scope)
             if declared is not None and declared > self.max_body_bytes:
-                await self._send_error(
-                    send_with_request_id, 413, self._too_large_message(), "PAYLOAD_TOO_LARGE", request_id
-                )
+                await self._send_too_large(send_with_request_id, request_id)
+            elif declared is None and scope.get("method") in {"POST", "PUT", "PATCH"}:
+                # No declared length (chunked): read it here, within the limit, before the app does.
+                body = await self._read_body(receive)
+                if body is None:
+                    await self._send_too_large(send_with_request_id, request_id)
+                else:
+                    await self.app(scope, self._replay(body, receive), send_with_request_id)
             else:
-                await self.app(scope, receive_within_limit, send_with_request_id)
+                await self.app(scope, receive, send_with_request_id)
         except Exception:
             logger.exception("unhandled error", extra={"path": scope.get("path"), "method": scope.get("method")})
             if not status["started"]:
@@ -95,8 +88,37 @@ class RequestContextMiddleware:
             self._record(scope, status["code"], (time.perf_counter() - started) * 1000.0)
             correlation_id.reset(token)
 
-    def _too_large_message(self) -> str:
-        return f"request body exceeds the {self.max_body_bytes}-byte limit; send fewer items per request"
+    async def _read_body(self, receive: Receive) -> bytes | None:
+        """The whole body, or None as soon as it grows past the limit."""
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                return None
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        return b"".join(chunks)
+
+    @staticmethod
+    def _replay(body: bytes, receive: Receive) -> Receive:
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return replay
+
+    async def _send_too_large(self, send: Send, request_id: str) -> None:
+        message = f"request body exceeds the {self.max_body_bytes}-byte limit; send fewer items per request"
+        await self._send_error(send, 413, message, "PAYLOAD_TOO_LARGE", request_id)
 
     @staticmethod
     async def _send_error(send: Send, status: int, detail: str, code: str, request_id: str) -> None:

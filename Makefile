@@ -1,0 +1,69 @@
+# reco — the two commands are `make run` and `make test`; each installs what it needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+TOOLS := .venv-tools
+PIP := --disable-pip-version-check --quiet
+
+# Lambda imports the layer package and each handler module from the top level: so do we.
+empty :=
+space := $(empty) $(empty)
+FUNCTION_DIRS := $(wildcard functions/*)
+export PYTHONPATH := layers/core:$(subst $(space),:,$(FUNCTION_DIRS)):.
+export SAM_CLI_TELEMETRY := 0
+
+PORT ?= 3000
+ROLES ?= backend
+TENANT ?= demo
+TTL ?= 3600
+
+.PHONY: help install tools run token test lint typecheck cfn pytest bench openapi clean
+
+help:  ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
+
+$(VENV)/.installed: requirements-dev.txt layers/core/requirements.txt
+	@test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)
+	@echo "installing runtime and test dependencies into $(VENV) ..."
+	@$(VENV)/bin/pip install $(PIP) --upgrade pip
+	@$(VENV)/bin/pip install $(PIP) -r requirements-dev.txt
+	@touch $@
+
+$(TOOLS)/.installed: requirements-tools.txt
+	@test -x $(TOOLS)/bin/python || $(PY) -m venv $(TOOLS)
+	@echo "installing aws-sam-cli and cfn-lint into $(TOOLS) ..."
+	@$(TOOLS)/bin/pip install $(PIP) --upgrade pip
+	@$(TOOLS)/bin/pip install $(PIP) -r requirements-tools.txt
+	@touch $@
+
+install: $(VENV)/.installed  ## create .venv with the runtime and test dependencies
+tools: $(TOOLS)/.installed  ## create .venv-tools with aws-sam-cli and cfn-lint
+
+run: install  ## serve every route on http://127.0.0.1:$(PORT) against an in-memory AWS (RECO_THROTTLING=off to disable throttling)
+	@PORT=$(PORT) $(VENV)/bin/python -m local.serve
+
+token: install  ## print a bearer token for the local API (ROLES=a,b TENANT=t TTL=seconds); the token is the last line
+	@$(VENV)/bin/python -m local.tokens --tenant "$(TENANT)" --roles "$(ROLES)" --ttl "$(TTL)"
+
+lint: install tools  ## ruff, mypy on the layer, cfn-lint and sam validate --lint
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	MYPYPATH=layers/core $(VENV)/bin/mypy -p reco
+	$(TOOLS)/bin/cfn-lint template.yaml
+	$(TOOLS)/bin/sam validate --lint --template template.yaml --region us-east-1
+
+pytest: install
+	$(VENV)/bin/python -m pytest
+
+test: lint pytest  ## the linters, then the whole test suite
+
+bench: install  ## measure latency and memory (numbers go into the README)
+	RECO_THROTTLING=off POWERTOOLS_METRICS_DISABLED=true POWERTOOLS_LOG_LEVEL=WARNING $(VENV)/bin/python -m bench.recommend
+
+openapi: install  ## regenerate docs/openapi.json from the composed app
+	$(VENV)/bin/python -m local.openapi > docs/openapi.json
+
+clean:  ## remove virtualenvs, build output and caches
+	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache
