@@ -60,7 +60,7 @@ pytest: install
 test: lint pytest  ## the linters, then the whole test suite
 
 bench: install  ## measure latency and memory (numbers go into the README)
-	RECO_THROTTLING=off POWERTOOLS_METRICS_DISABLED=true POWERTOOLS_LOG_LEVEL=WARNING $(VENV)/bin/python -m bench.recommend
+	RECO_THROTTLING=off POWERTOOLS_LOG_LEVEL=WARNING $(VENV)/bin/python -m bench.recommend
 
 openapi: install  ## regenerate docs/openapi.json from the composed app
 	$(VENV)/bin/python -m local.openapi > docs/openapi.json

@@ -22,10 +22,12 @@ def main() -> None:
         import uvicorn
 
         from local.composed import gateway_app, gateway_settings
+        from reco.api.app import tune_gc_for_requests
 
         port = int(os.environ.get("PORT", "3000"))
         app = gateway_app()
         settings = gateway_settings()
+        tune_gc_for_requests()
         throttle = (
             f"burst {settings.throttle_burst}, {settings.throttle_rate:g} req/s per route"
             if app.settings.throttling

@@ -78,3 +78,13 @@ def test_a_frontend_token_is_403_in_lambda_too(aws: dict, lambda_context: Lambda
     response = handler_for(event["routeKey"])(event, lambda_context)
     assert response["statusCode"] == 403
     assert "requires one of the roles" in json.loads(response["body"])["detail"]
+
+
+def test_function_modules_keep_the_collector_off_the_request_path() -> None:
+    import gc
+
+    from reco.api.app import GC_GEN0_THRESHOLD
+
+    handler_for("POST /v1/recommend")  # imports the function module, as a cold start does
+    assert gc.get_threshold()[0] == GC_GEN0_THRESHOLD
+    assert gc.get_freeze_count() > 10_000  # the startup heap was frozen
