@@ -1,11 +1,14 @@
 # reco — the two commands are `make run` and `make test`; each installs what it needs.
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 .DEFAULT_GOAL := help
 
 PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 TOOLS := .venv-tools
 PIP := --disable-pip-version-check --quiet
+# Some machines' pip config names find-links folders that do not exist: one warning per package.
+QUIET_PIP := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
 # Lambda imports the layer package and each handler module from the top level: so do we.
 empty :=
@@ -19,7 +22,7 @@ ROLES ?= backend
 TENANT ?= demo
 TTL ?= 3600
 
-.PHONY: help install tools run token test lint typecheck cfn pytest bench openapi clean
+.PHONY: help install tools run token test lint pytest build bench openapi clean
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -27,15 +30,15 @@ help:  ## list the targets
 $(VENV)/.installed: requirements-dev.txt layers/core/requirements.txt
 	@test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)
 	@echo "installing runtime and test dependencies into $(VENV) ..."
-	@$(VENV)/bin/pip install $(PIP) --upgrade pip
-	@$(VENV)/bin/pip install $(PIP) -r requirements-dev.txt
+	@$(VENV)/bin/pip install $(PIP) --upgrade pip $(QUIET_PIP)
+	@$(VENV)/bin/pip install $(PIP) -r requirements-dev.txt $(QUIET_PIP)
 	@touch $@
 
 $(TOOLS)/.installed: requirements-tools.txt
 	@test -x $(TOOLS)/bin/python || $(PY) -m venv $(TOOLS)
 	@echo "installing aws-sam-cli and cfn-lint into $(TOOLS) ..."
-	@$(TOOLS)/bin/pip install $(PIP) --upgrade pip
-	@$(TOOLS)/bin/pip install $(PIP) -r requirements-tools.txt
+	@$(TOOLS)/bin/pip install $(PIP) --upgrade pip $(QUIET_PIP)
+	@$(TOOLS)/bin/pip install $(PIP) -r requirements-tools.txt $(QUIET_PIP)
 	@touch $@
 
 install: $(VENV)/.installed  ## create .venv with the runtime and test dependencies
@@ -58,6 +61,12 @@ pytest: install
 	$(VENV)/bin/python -m pytest
 
 test: lint pytest  ## the linters, then the whole test suite
+
+# sam build runs pip for the python3.12 runtime: it needs python3.12 on PATH (pyenv's, if present).
+PY312_DIR := $(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.12*/bin)))
+
+build: tools  ## sam build into .aws-sam/ (the layer and every function), ready for sam deploy
+	PATH="$(PY312_DIR):$$PATH" $(TOOLS)/bin/sam build
 
 bench: install  ## measure latency and memory (numbers go into the README)
 	RECO_THROTTLING=off POWERTOOLS_LOG_LEVEL=WARNING $(VENV)/bin/python -m bench.recommend
