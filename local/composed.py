@@ -25,16 +25,13 @@ def compose_app() -> FastAPI:
 def gateway_settings(throttling: bool = True) -> GatewaySettings:
     (api,) = resources("AWS::Serverless::HttpApi").values()
     cors = api["Properties"].get("CorsConfiguration", {})
-    origins = cors.get("AllowOrigins")
-    if isinstance(origins, dict):  # !Ref CorsAllowOrigins
-        origins = str(parameter_default(origins["Ref"])).split(",")
     return GatewaySettings(
         routes=routes(),
         verifier=JwtVerifier(ensure_keys()[1], LOCAL_ISSUER, LOCAL_AUDIENCE),
         throttle_rate=float(parameter_default("ThrottlingRateLimit")),
         throttle_burst=int(parameter_default("ThrottlingBurstLimit")),
         throttling=throttling,
-        cors_origins=tuple(origins or ("*",)),
+        cors_origins=tuple(cors.get("AllowOrigins", ("*",))),
         cors_headers=tuple(cors.get("AllowHeaders", ())),
         cors_methods=tuple(cors.get("AllowMethods", ())),
     )

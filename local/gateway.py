@@ -21,8 +21,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from local.template import Route
 
-# Served without a token: how tools and health checks find the local server.
-PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", "/.well-known/jwks.json"})
+# Served without a token: how tools and health checks find the local server, and the dev JWKS.
+JWKS_PATH = "/.well-known/jwks.json"
+PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", JWKS_PATH})
 
 
 class TokenBucket:
@@ -138,6 +139,9 @@ class LocalGateway:
         if method == "OPTIONS" and origin and "access-control-request-method" in headers:
             await self._preflight(send, origin)
             return
+        if path == JWKS_PATH and method == "GET":
+            await self._send_json(send, 200, self.settings.verifier.jwks, origin)
+            return
         if path in PUBLIC_PATHS:
             await self.app(scope, receive, self._with_cors(send, origin))
             return
@@ -221,13 +225,20 @@ class LocalGateway:
 
     async def _reply(self, send: Send, status: int, message: str, origin: str | None) -> None:
         """API Gateway's own error shape: ``{"message": "..."}``."""
-        body = json.dumps({"message": message}).encode()
+        extra = [(b"www-authenticate", b"Bearer")] if status == 401 else []
+        await self._send_json(send, status, {"message": message}, origin, extra)
+
+    async def _send_json(
+        self, send: Send, status: int, payload: Any, origin: str | None, extra: list[tuple[bytes, bytes]] | None = None
+    ) -> None:
+        body = json.dumps(payload).encode()
         headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),
+            # API Gateway answers its own errors with a request id too (apigw-requestid).
+            (b"x-request-id", uuid.uuid4().hex.encode()),
             *self._cors_headers(origin),
+            *(extra or []),
         ]
-        if status == 401:
-            headers.append((b"www-authenticate", b"Bearer"))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})

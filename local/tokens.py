@@ -1,4 +1,4 @@
-"""Dev signing keys and tokens for the local authorizer (RS256, a JWKS on disk, git-ignored).
+"""Dev signing key and tokens for the local authorizer (RS256; the key lives in .local/, git-ignored).
 
 python -m local.tokens --tenant demo --roles backend,manager
 """
@@ -6,9 +6,12 @@ python -m local.tokens --tenant demo --roles backend,manager
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import json
+import os
+import tempfile
 import time
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,29 +20,44 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from local.template import ROOT
+from local.template import ROOT, parameter_default
 
 KEY_DIR = ROOT / ".local"
+KEY_FILE = "jwt-private.pem"
 LOCAL_ISSUER = "https://reco.local/issuer"
 LOCAL_AUDIENCE = "reco-api"
 DEFAULT_TTL_SECONDS = 3600
 
 
+def _create_key_file(path: Path) -> None:
+    """Write a new private key to ``path`` atomically; if another process got there first, keep theirs."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
+        tmp.write(pem)
+    os.chmod(tmp.name, 0o600)
+    try:
+        os.link(tmp.name, path)  # fails if the file exists: the first writer wins
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(tmp.name)
+
+
 def ensure_keys(key_dir: Path = KEY_DIR) -> tuple[str, dict[str, Any]]:
-    """The dev private key (PEM) and public JWKS, created on first use."""
-    private_path, jwks_path = key_dir / "jwt-private.pem", key_dir / "jwks.json"
-    if not private_path.exists() or not jwks_path.exists():
-        key_dir.mkdir(parents=True, exist_ok=True)
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pem = key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-        public_jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
-        public_jwk.update(kid=uuid.uuid4().hex[:16], alg="RS256", use="sig")
-        private_path.write_bytes(pem)
-        private_path.chmod(0o600)
-        jwks_path.write_text(json.dumps({"keys": [public_jwk]}, indent=2))
-    return private_path.read_text(), json.loads(jwks_path.read_text())
+    """The dev private key (PEM, created on first use) and the public JWKS derived from it."""
+    path = key_dir / KEY_FILE
+    if not path.exists():
+        _create_key_file(path)
+    pem = path.read_text()
+    private_key = serialization.load_pem_private_key(pem.encode(), password=None)
+    public_jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private_key.public_key()))  # type: ignore[arg-type]
+    # RFC 7638 thumbprint as the key id: stable for the key, so tokens and JWKS always agree.
+    canonical = json.dumps({k: public_jwk[k] for k in ("e", "kty", "n")}, separators=(",", ":"), sort_keys=True)
+    kid = base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
+    public_jwk.update(kid=kid, alg="RS256", use="sig")
+    return pem, {"keys": [public_jwk]}
 
 
 def issue_token(
@@ -57,7 +75,7 @@ def issue_token(
         "iss": LOCAL_ISSUER,
         "aud": LOCAL_AUDIENCE,
         "sub": subject,
-        "tenant": tenant,
+        str(parameter_default("TenantClaim")): tenant,
         "roles": list(roles),
         "iat": now,
         "nbf": now,

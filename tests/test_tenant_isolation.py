@@ -11,7 +11,8 @@ import boto3
 from fastapi.testclient import TestClient
 
 from local.template import routes
-from reco.stores.models import ModelRecord, model_registry
+from reco.registry import ModelRecord
+from reco.stores.models import model_registry
 
 Auth = Callable[..., dict[str, str]]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import importlib
 import json
 from typing import Any
@@ -32,6 +33,31 @@ def test_sample_events_are_api_gateway_payload_2(name: str) -> None:
     assert event["version"] == "2.0"
     assert event["requestContext"]["routeKey"] == event["routeKey"]
     assert "claims" in event["requestContext"]["authorizer"]["jwt"]
+
+
+@pytest.mark.parametrize("name", EVENT_FILES)
+def test_every_sample_event_succeeds_through_its_lambda_handler(
+    aws: dict, lambda_context: LambdaContext, name: str
+) -> None:
+    event = load_event(name)
+    response = handler_for(event["routeKey"])(event, lambda_context)
+    assert 200 <= response["statusCode"] < 300, response["body"]
+    assert response["headers"]["content-type"] == "application/json"
+
+
+def test_base64_encoded_bodies_are_decoded(aws: dict, lambda_context: LambdaContext) -> None:
+    event = load_event("ranking-recommend.json")
+    event["body"] = base64.b64encode(event["body"].encode()).decode()
+    event["isBase64Encoded"] = True
+    assert handler_for(event["routeKey"])(event, lambda_context)["statusCode"] == 200
+
+
+def test_a_binary_body_is_415_in_lambda_too(aws: dict, lambda_context: LambdaContext) -> None:
+    event = load_event("ranking-recommend.json")
+    event["body"] = base64.b64encode(b"\xff\xfe\x00\x01").decode()
+    event["isBase64Encoded"] = True
+    event["headers"]["content-type"] = "application/octet-stream"
+    assert handler_for(event["routeKey"])(event, lambda_context)["statusCode"] == 415
 
 
 def test_ranking_event_through_the_lambda_handler(aws: dict, lambda_context: LambdaContext) -> None:

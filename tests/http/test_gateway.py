@@ -56,6 +56,20 @@ def test_no_token_is_401_as_api_gateway_answers(client: TestClient) -> None:
     response = call(client, None)
     assert response.status_code == 401
     assert response.json() == UNAUTHORIZED
+    assert len(response.headers["x-request-id"]) == 32
+
+
+def test_the_dev_jwks_is_public_and_verifies_issued_tokens(client: TestClient) -> None:
+    jwks = client.get("/.well-known/jwks.json").json()
+    key = jwt.PyJWKSet.from_dict(jwks).keys[0]
+    token = signed(valid_claims())
+    assert jwt.get_unverified_header(token)["kid"] == key.key_id
+    assert jwt.decode(token, key.key, algorithms=["RS256"], audience=LOCAL_AUDIENCE)["tenant"] == "acme"
+
+
+def test_another_apis_scope_grants_no_role(client: TestClient) -> None:
+    response = call(client, f"Bearer {signed(valid_claims(roles=None, scope='billing-api/root'))}")
+    assert response.status_code == 403
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,25 @@ def test_roles_come_from_roles_and_scope_and_unknown_names_are_ignored() -> None
     assert identity.subject == "u1"
 
 
+@pytest.mark.parametrize(
+    ("scope", "prefix", "expected"),
+    [
+        ("reco/root", "reco", {Role.ROOT}),
+        ("backend", "reco", {Role.BACKEND}),
+        ("billing-api/root", "reco", set()),  # another API's scope grants nothing here
+        ("billing-api/root reco/frontend", "reco", {Role.FRONTEND}),
+        ("https://api.example.com/reco/manager", "https://api.example.com/reco", {Role.MANAGER}),
+        ("reco/root", "https://api.example.com/reco", set()),
+    ],
+)
+def test_scopes_grant_roles_only_under_the_configured_prefix(scope: str, prefix: str, expected: set[Role]) -> None:
+    assert identity_from_claims({"tenant": "acme", "scope": scope}, scope_prefix=prefix).roles == expected
+
+
+def test_the_roles_claim_takes_exact_role_names_only() -> None:
+    assert identity_from_claims({"tenant": "acme", "roles": "[other/root reco/root]"}).roles == set()
+
+
 def test_the_tenant_claim_name_is_configurable() -> None:
     identity = identity_from_claims({"custom:org": "org-7", "roles": "[root]"}, tenant_claim="custom:org")
     assert identity.tenant == "org-7"

@@ -6,8 +6,8 @@ from reco.errors import BadRequest, ModelNotFound, ModelNotReady, ServiceUnavail
 from reco.ranking.candidates import duplicate_echo
 from reco.ranking.mock import mock_scores
 from reco.ranking.service import rank_candidates
+from reco.registry import ModelRecord
 from reco.schemas.ranking import RecommendRequest
-from reco.stores.models import ModelRecord
 
 
 class FakeRegistry:
@@ -39,6 +39,10 @@ def test_duplicates_echo_only_the_attributes_that_differ() -> None:
         ],
     )
     assert echo == [{"price": 10, "color": "red"}, {}, {"price": 12, "color": "red"}, {"price": 10}]
+
+
+def test_equal_json_numbers_are_not_echoed() -> None:
+    assert duplicate_echo(["a", "a"], [{"price": 1}, {"price": 1.0}]) == [{}, {}]
 
 
 def test_echo_tells_true_from_one_and_never_overwrites_id_or_score() -> None:
@@ -88,5 +92,5 @@ def test_unknown_models_are_looked_up_in_the_callers_tenant_only() -> None:
 
 def test_a_defined_but_untrained_model_is_not_ready() -> None:
     registry = FakeRegistry({("acme", "m1"): ModelRecord("m1", "als")})
-    with pytest.raises(ModelNotReady, match="no trained version"):
+    with pytest.raises(ModelNotReady, match="'m1' is untrained and has no version that can serve yet"):
         rank_candidates("acme", request(model_name="m1", model_id=None, item_ids=["a"]), registry)

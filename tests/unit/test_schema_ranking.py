@@ -68,7 +68,6 @@ def test_booleans_stay_booleans_and_numbers_stay_numbers() -> None:
     "change",
     [
         {"limit": 0},
-        {"limit": MAX_CANDIDATES + 1},
         {"limit": "10"},
         {"limit": True},
         {"item_ids": []},
@@ -83,6 +82,19 @@ def test_booleans_stay_booleans_and_numbers_stay_numbers() -> None:
 )
 def test_out_of_contract_values_are_rejected(change: dict[str, Any]) -> None:
     errors_of({**BASE, **change})
+
+
+def test_limit_is_a_maximum_without_an_upper_bound() -> None:
+    assert RecommendRequest.model_validate({**BASE, "limit": 5000}).limit == 5000
+
+
+def test_a_bad_attribute_value_is_one_error_that_says_what_is_allowed() -> None:
+    payload = {**{k: v for k, v in BASE.items() if k != "item_ids"}, "items": [{"id": "a", "attributes": {"x": None}}]}
+    with pytest.raises(ValidationError) as caught:
+        RecommendRequest.model_validate(payload)
+    (error,) = caught.value.errors()
+    assert error["loc"] == ("items", 0, "attributes", "x")
+    assert "a string, a number, a boolean or an array of strings" in error["msg"]
 
 
 def test_items_without_attributes_and_with_unknown_keys() -> None:

@@ -22,6 +22,10 @@ class BadRequest(RecoError):
     code = "BAD_REQUEST"
 
 
+class MalformedJson(BadRequest):
+    code = "MALFORMED_JSON"
+
+
 class Unauthenticated(RecoError):
     status_code = 401
     code = "UNAUTHENTICATED"
@@ -46,9 +50,21 @@ class PayloadTooLarge(RecoError):
     code = "PAYLOAD_TOO_LARGE"
 
 
+class UnsupportedMediaType(RecoError):
+    status_code = 415
+    code = "UNSUPPORTED_MEDIA_TYPE"
+
+
 class TooManyRequests(RecoError):
     status_code = 429
     code = "TOO_MANY_REQUESTS"
+
+
+class InternalError(RecoError):
+    """Never raised for a client mistake: the body stays opaque, the details go to the log."""
+
+    status_code = 500
+    code = "INTERNAL_ERROR"
 
 
 class ServiceUnavailable(RecoError):

@@ -58,7 +58,24 @@ def parse_list_claim(value: Any) -> list[str]:
     return [part for part in re.split(r"[\s,]+", text) if part]
 
 
-def identity_from_claims(claims: Mapping[str, Any] | None, tenant_claim: str = "tenant") -> Identity:
+def roles_from_claims(claims: Mapping[str, Any], scope_prefix: str = "reco") -> frozenset[Role]:
+    """Roles named by the ``roles`` claim, or by ``scope`` entries ``<role>`` or ``<scope_prefix>/<role>``.
+
+    Scopes of other resource servers (``billing/root``) grant nothing: an identity provider may
+    issue one token, with one audience, for several APIs.
+    """
+    known = {r.value for r in Role}
+    names = [n for n in parse_list_claim(claims.get("roles")) if n in known]
+    for scope in parse_list_claim(claims.get("scope")):
+        prefix, _, name = scope.rpartition("/")
+        if name in known and prefix in ("", scope_prefix):
+            names.append(name)
+    return frozenset(Role(n) for n in names)
+
+
+def identity_from_claims(
+    claims: Mapping[str, Any] | None, tenant_claim: str = "tenant", scope_prefix: str = "reco"
+) -> Identity:
     """Build the caller's identity, or raise 401/403 with a message that says what is missing."""
     if not claims:
         raise Unauthenticated("the request carries no verified token claims")
@@ -69,9 +86,6 @@ def identity_from_claims(claims: Mapping[str, Any] | None, tenant_claim: str = "
         raise Forbidden(
             f"the token's '{tenant_claim}' claim must be 1-64 characters of letters, digits, '.', '_' or '-'"
         )
-    names = parse_list_claim(claims.get("roles")) + parse_list_claim(claims.get("scope"))
-    known = {r.value for r in Role}
-    # Scopes are often namespaced ("reco/backend"); the last segment names the role.
-    roles = frozenset(Role(n.rsplit("/", 1)[-1]) for n in names if n.rsplit("/", 1)[-1] in known)
     subject = claims.get("sub")
+    roles = roles_from_claims(claims, scope_prefix)
     return Identity(tenant=tenant, roles=roles, subject=str(subject) if subject else None)

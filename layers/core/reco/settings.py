@@ -18,6 +18,7 @@ class Settings:
     """
 
     tenant_claim: str = "tenant"
+    role_scope_prefix: str = "reco"
     config_table: str = "ConfigTable"
     catalog_table: str = "CatalogTable"
     events_table: str = "EventsTable"
@@ -33,6 +34,7 @@ class Settings:
         defaults = cls()
         return cls(
             tenant_claim=env.get("TENANT_CLAIM", defaults.tenant_claim),
+            role_scope_prefix=env.get("ROLE_SCOPE_PREFIX", defaults.role_scope_prefix),
             config_table=env.get("CONFIG_TABLE", defaults.config_table),
             catalog_table=env.get("CATALOG_TABLE", defaults.catalog_table),
             events_table=env.get("EVENTS_TABLE", defaults.events_table),

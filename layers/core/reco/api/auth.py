@@ -25,7 +25,8 @@ async def caller(request: Request) -> Identity:
     claims = jwt_claims(request)
     if claims is None:
         raise Unauthenticated("the request carries no verified token claims")
-    return identity_from_claims(claims, get_settings().tenant_claim)
+    settings = get_settings()
+    return identity_from_claims(claims, settings.tenant_claim, settings.role_scope_prefix)
 
 
 def require_roles(*allowed: Role) -> Callable[[Request], Awaitable[Identity]]:

@@ -1,4 +1,4 @@
-"""Per-request plumbing as pure ASGI middleware: request id, body limit, metrics, access log.
+"""Per-request plumbing as pure ASGI middleware: request id, body checks, metrics, access log.
 
 It is the outermost layer of every app, so it also turns any unexpected exception into an
 opaque 500 (details in the log) instead of letting it escape to Mangum or uvicorn.
@@ -15,34 +15,48 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from reco.api.errors import error_payload
+from reco.errors import InternalError, MalformedJson, PayloadTooLarge, RecoError, UnsupportedMediaType
 from reco.observability import correlation_id, logger, metrics
 
 REQUEST_ID_HEADER = b"x-request-id"
 # Printable, log- and header-safe; covers UUIDs, KSUIDs and API Gateway ids ("JKJaXmPLvHcESHA=").
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:=+-]{1,128}$")
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_JSON_TYPE = re.compile(r"^application/([a-z0-9.+-]+\+)?json$")
+# A \uD800-\uDFFF escape: only a well-formed pair (high then low) is valid Unicode.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 def pick_request_id(scope: Scope) -> str:
     """The caller's X-Request-Id when well-formed, else API Gateway's request id, else a new one."""
-    for name, value in scope.get("headers", []):
-        if name == REQUEST_ID_HEADER:
-            candidate: str = value.decode("latin-1").strip()
-            if _VALID_REQUEST_ID.fullmatch(candidate):
-                return candidate
+    header = _header(scope, b"x-request-id")
+    if header is not None and _VALID_REQUEST_ID.fullmatch(header.strip()):
+        return header.strip()
     gateway_id = (scope.get("aws.event") or {}).get("requestContext", {}).get("requestId")
     if isinstance(gateway_id, str) and _VALID_REQUEST_ID.fullmatch(gateway_id):
         return str(gateway_id)
     return uuid.uuid4().hex
 
 
-def _content_length(scope: Scope) -> int | None:
-    for name, value in scope.get("headers", []):
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return str(value.decode("latin-1"))
     return None
+
+
+def has_unpaired_surrogate(body: bytes) -> bool:
+    """True if the JSON text escapes a lone UTF-16 surrogate (valid JSON syntax, invalid Unicode)."""
+    if not _SURROGATE_ESCAPE.search(body):
+        return False  # the common case: one regex scan, no parsing
+    try:
+        json.dumps(json.loads(body), ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    except (ValueError, RecursionError):
+        return False  # not JSON at all: the app reports that
+    return False
 
 
 class RequestContextMiddleware:
@@ -68,28 +82,29 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            declared = _content_length(scope)
-            if declared is not None and declared > self.max_body_bytes:
-                await self._send_too_large(send_with_request_id, request_id)
-            elif declared is None and scope.get("method") in {"POST", "PUT", "PATCH"}:
-                # No declared length (chunked): read it here, within the limit, before the app does.
-                body = await self._read_body(receive)
-                if body is None:
-                    await self._send_too_large(send_with_request_id, request_id)
-                else:
-                    await self.app(scope, self._replay(body, receive), send_with_request_id)
-            else:
-                await self.app(scope, receive, send_with_request_id)
+            if scope.get("method") in _BODY_METHODS:
+                body = await self._checked_body(scope, receive)
+                scope = self._as_json(scope)
+                receive = self._replay(body, receive)
+            await self.app(scope, receive, send_with_request_id)
+        except RecoError as error:
+            await self._send_error(send_with_request_id, error, request_id)
         except Exception:
             logger.exception("unhandled error", extra={"path": scope.get("path"), "method": scope.get("method")})
             if not status["started"]:
-                await self._send_error(send_with_request_id, 500, "Internal Server Error", "INTERNAL_ERROR", request_id)
+                await self._send_error(send_with_request_id, InternalError("Internal Server Error"), request_id)
         finally:
             self._record(scope, status["code"], (time.perf_counter() - started) * 1000.0)
             correlation_id.reset(token)
 
-    async def _read_body(self, receive: Receive) -> bytes | None:
-        """The whole body, or None as soon as it grows past the limit."""
+    async def _checked_body(self, scope: Scope, receive: Receive) -> bytes:
+        """The whole body, read once here (Lambda hands it over whole anyway), or a typed error."""
+        too_large = PayloadTooLarge(
+            f"request body exceeds the {self.max_body_bytes}-byte limit; send fewer items per request"
+        )
+        declared = _header(scope, b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            raise too_large
         chunks, size, more = [], 0, True
         while more:
             message = await receive()
@@ -98,10 +113,25 @@ class RequestContextMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body_bytes:
-                return None
+                raise too_large
             chunks.append(chunk)
             more = message.get("more_body", False)
-        return b"".join(chunks)
+        body = b"".join(chunks)
+        content_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+        if body and content_type and not _JSON_TYPE.fullmatch(content_type):
+            raise UnsupportedMediaType(
+                f"request bodies are JSON: send Content-Type: application/json, not '{content_type}'"
+            )
+        if has_unpaired_surrogate(body):
+            raise MalformedJson("malformed JSON body: a \\u escape names an unpaired UTF-16 surrogate (D800-DFFF)")
+        return body
+
+    @staticmethod
+    def _as_json(scope: Scope) -> Scope:
+        """A body sent without Content-Type is read as JSON (curl -d, many SDKs)."""
+        if _header(scope, b"content-type"):
+            return scope
+        return {**scope, "headers": [*scope.get("headers", []), (b"content-type", b"application/json")]}
 
     @staticmethod
     def _replay(body: bytes, receive: Receive) -> Receive:
@@ -116,15 +146,11 @@ class RequestContextMiddleware:
 
         return replay
 
-    async def _send_too_large(self, send: Send, request_id: str) -> None:
-        message = f"request body exceeds the {self.max_body_bytes}-byte limit; send fewer items per request"
-        await self._send_error(send, 413, message, "PAYLOAD_TOO_LARGE", request_id)
-
     @staticmethod
-    async def _send_error(send: Send, status: int, detail: str, code: str, request_id: str) -> None:
-        body = json.dumps({"detail": detail, "code": code, "request_id": request_id}).encode()
+    async def _send_error(send: Send, error: RecoError, request_id: str) -> None:
+        body = json.dumps(error_payload(error.message, error.code, request_id)).encode()
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.start", "status": error.status_code, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
     @staticmethod

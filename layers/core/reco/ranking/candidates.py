@@ -11,6 +11,11 @@ RESERVED_FIELDS = frozenset({"id", "score"})
 _ABSENT = object()
 
 
+def _comparable(value: Any) -> Any:
+    """JSON equality: 1 and 1.0 are the same number, but true is not the number 1."""
+    return (isinstance(value, bool), value)
+
+
 def duplicate_echo(ids: Sequence[str], attributes: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """For each request row, the attributes to echo so that duplicate ids can be told apart.
 
@@ -26,8 +31,8 @@ def duplicate_echo(ids: Sequence[str], attributes: Sequence[Mapping[str, Any]]) 
             continue
         keys = set().union(*(attributes[i].keys() for i in rows)) - RESERVED_FIELDS
         for key in sorted(keys):
-            values = [attributes[i].get(key, _ABSENT) for i in rows]
-            if all(v == values[0] and type(v) is type(values[0]) for v in values):
+            values = [_comparable(attributes[i].get(key, _ABSENT)) for i in rows]
+            if all(v == values[0] for v in values):
                 continue
             for i in rows:
                 if key in attributes[i]:

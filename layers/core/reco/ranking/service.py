@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from reco.errors import ModelNotFound, ModelNotReady
 from reco.ids import new_rec_id
 from reco.ranking.candidates import duplicate_echo
 from reco.ranking.mock import is_mock_model, mock_scores, raise_mock_error
+from reco.registry import ModelLookup
 from reco.schemas.ranking import RankedItem, RecommendRequest, RecommendResponse
-from reco.stores.models import ModelRecord
-
-
-class ModelLookup(Protocol):
-    def get(self, tenant: str, model_id: str) -> ModelRecord | None: ...
 
 
 def rank_candidates(tenant: str, request: RecommendRequest, models: ModelLookup) -> RecommendResponse:
@@ -23,8 +17,9 @@ def rank_candidates(tenant: str, request: RecommendRequest, models: ModelLookup)
         record = models.get(tenant, model_id)
         if record is None:
             raise ModelNotFound(f"model not found: '{model_id}'", data={"model_id": model_id})
+        # Serving trained artifacts arrives with the data plane; until then no version can serve.
         raise ModelNotReady(
-            f"model '{model_id}' has no trained version yet; train it, then retry",
+            f"model '{model_id}' is {record.status} and has no version that can serve yet; retry once it is trained",
             data={"model_id": model_id, "status": record.status},
         )
     raise_mock_error(model_id)

@@ -2,22 +2,52 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StrictInt, StrictStr, WithJsonSchema, model_validator
 
 MAX_CANDIDATES = 1000
 MAX_ATTRIBUTES = 64
 
+MAX_STRING_ATTRIBUTE = 4096
+MAX_ARRAY_ATTRIBUTE = 256
+MAX_ARRAY_STRING = 1024
+
 Identifier = Annotated[StrictStr, Field(min_length=1, max_length=256)]
-FiniteFloat = Annotated[float, Field(allow_inf_nan=False, strict=True)]
-AttributeValue = (
-    StrictBool
-    | StrictInt
-    | FiniteFloat
-    | Annotated[StrictStr, Field(max_length=4096)]
-    | Annotated[list[Annotated[StrictStr, Field(max_length=1024)]], Field(max_length=256)]
-)
+AttributeValue = bool | int | float | str | list[str]
+
+
+def check_attribute_value(value: Any) -> AttributeValue:
+    """One check, one error message per bad value (a union would report one error per branch)."""
+    if isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        raise ValueError("attribute numbers must be finite")
+    if isinstance(value, str):
+        if len(value) <= MAX_STRING_ATTRIBUTE:
+            return value
+        raise ValueError(f"attribute strings are at most {MAX_STRING_ATTRIBUTE} characters")
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        if len(value) <= MAX_ARRAY_ATTRIBUTE and all(len(v) <= MAX_ARRAY_STRING for v in value):
+            return value
+        raise ValueError(
+            f"attribute arrays hold at most {MAX_ARRAY_ATTRIBUTE} strings of {MAX_ARRAY_STRING} characters"
+        )
+    raise ValueError("attribute values must be a string, a number, a boolean or an array of strings")
+
+
+ATTRIBUTE_VALUE_SCHEMA = {
+    "anyOf": [
+        {"type": "string", "maxLength": MAX_STRING_ATTRIBUTE},
+        {"type": "number"},
+        {"type": "boolean"},
+        {"type": "array", "items": {"type": "string", "maxLength": MAX_ARRAY_STRING}, "maxItems": MAX_ARRAY_ATTRIBUTE},
+    ]
+}
+CheckedAttributeValue = Annotated[Any, PlainValidator(check_attribute_value), WithJsonSchema(ATTRIBUTE_VALUE_SCHEMA)]
 
 
 class CandidateItem(BaseModel):
@@ -26,7 +56,7 @@ class CandidateItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: Identifier = Field(description="The unique identifier of the item.")
-    attributes: dict[Annotated[str, Field(min_length=1, max_length=128)], AttributeValue] = Field(
+    attributes: dict[Annotated[str, Field(min_length=1, max_length=128)], CheckedAttributeValue] = Field(
         default_factory=dict,
         max_length=MAX_ATTRIBUTES,
         description="Per-item context: strings, numbers, booleans or arrays of strings.",
@@ -65,7 +95,7 @@ class RecommendRequest(BaseModel):
     model_id: Identifier | None = Field(None, description="The model that ranks the candidates.")
     model_name: Identifier | None = Field(None, description="Legacy alias of model_id.")
     limit: StrictInt | None = Field(
-        None, ge=1, le=MAX_CANDIDATES, description="The maximum number of items to return (default: all candidates)."
+        None, ge=1, description="The maximum number of items to return (default: every candidate)."
     )
     context: dict[str, Any] | None = Field(
         None, description="Session or user context (user_region, os_platform, device_type, referrer_source …)."

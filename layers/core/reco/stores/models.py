@@ -1,26 +1,13 @@
-"""The model registry: which models a tenant defined, and which trained version is current."""
+"""The model registry in DynamoDB: which models a tenant defined, and which trained version is current."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from reco.registry import ModelRecord
 from reco.settings import get_settings
 from reco.stores.aws import dynamodb_table, tenant_key
-
-
-@dataclass(frozen=True)
-class ModelRecord:
-    model_id: str
-    recipe: str
-    status: str = "untrained"
-    current_version: int | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def is_ready(self) -> bool:
-        return self.status == "ready" and self.current_version is not None
 
 
 class ModelRegistryStore:
