@@ -25,7 +25,8 @@ class OfflinePolicies:
 
 if __name__ == "__main__":
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")  # pseudo parameters need a region, nothing more
-    template = yaml_parse(open(sys.argv[1]).read())
+    with open(sys.argv[1]) as source:
+        template = yaml_parse(source.read())
     for resource in template["Resources"].values():  # as `sam package` leaves it: code in S3
         for key in ("CodeUri", "ContentUri"):
             if key in resource.get("Properties", {}):
