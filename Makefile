@@ -69,7 +69,7 @@ build: tools  ## sam build into .aws-sam/ (the layer and every function), ready 
 	PATH="$(PY312_DIR):$$PATH" $(TOOLS)/bin/sam build
 
 bench: install  ## measure latency and memory (numbers go into the README)
-	RECO_THROTTLING=off POWERTOOLS_LOG_LEVEL=WARNING $(VENV)/bin/python -m bench.recommend
+	$(VENV)/bin/python -m bench.recommend
 
 openapi: install  ## regenerate docs/openapi.json from the composed app
 	$(VENV)/bin/python -m local.openapi > docs/openapi.json

@@ -218,3 +218,22 @@ def test_claims_reach_the_function_as_api_gateway_passes_them() -> None:
     assert claims["roles"] == "[backend]"
     assert claims["tenant"] == "acme"
     assert seen["routeKey"] == "GET /probe"
+
+
+def test_a_cached_token_still_expires_on_time() -> None:
+    now = [time.time()]
+    verifier = gateway_settings().verifier
+    verifier.clock = lambda: now[0]
+    token = signed(valid_claims(exp=int(now[0]) + 60))
+    assert verifier.verify(f"Bearer {token}") is not None
+    assert verifier.verify(f"Bearer {token}") is not None  # from the cache
+    now[0] += 61
+    assert verifier.verify(f"Bearer {token}") is None
+
+
+def test_the_token_cache_is_bounded() -> None:
+    verifier = gateway_settings().verifier
+    verifier.cache_size = 3
+    tokens = [signed(valid_claims(sub=f"user-{n}")) for n in range(5)]
+    assert all(verifier.verify(t) for t in tokens)
+    assert len(verifier._verified) == 3

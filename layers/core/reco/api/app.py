@@ -54,7 +54,11 @@ def tune_gc_for_requests() -> None:
 
 
 def lambda_handler(app: FastAPI) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """The Lambda entry point for ``app``: Mangum without lifespan, under Logger and Tracer."""
+    """The Lambda entry point for ``app``: Mangum without lifespan, under Logger and Tracer.
+
+    Called last in each function module, so it also ends the cold start by tuning the garbage
+    collector for the process (see :func:`tune_gc_for_requests`).
+    """
     asgi = Mangum(app, lifespan="off")
     tune_gc_for_requests()  # at the end of module initialisation, once per container
 
