@@ -28,6 +28,7 @@ router = APIRouter(tags=["ranking"])
         403: {"description": "The token's roles may not rank"},
         404: {"description": "Unknown model_id"},
         413: {"description": "Body over 1 MiB"},
+        415: {"description": "Body is not JSON"},
         429: {"description": "Rate limit exceeded"},
         503: {"description": "Model not trained yet, or temporarily unavailable"},
     },

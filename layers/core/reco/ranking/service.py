@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import islice
+
 from reco.errors import ModelNotFound, ModelNotReady
 from reco.ids import new_rec_id
 from reco.ranking.candidates import duplicate_echo
@@ -27,6 +29,6 @@ def rank_candidates(tenant: str, request: RecommendRequest, models: ModelLookup)
     ids = [c.id for c in candidates]
     echo = duplicate_echo(ids, [c.attributes for c in candidates])
     scores = mock_scores(len(ids))
-    limit = request.limit or len(ids)
-    items = [RankedItem(id=i, score=s, **e) for i, s, e in zip(ids, scores, echo, strict=True)][:limit]
+    ranked = zip(ids, scores, echo, strict=True)
+    items = [RankedItem(id=i, score=s, **e) for i, s, e in islice(ranked, request.limit or len(ids))]
     return RecommendResponse(rec_id=new_rec_id(), items=items)
