@@ -8,14 +8,14 @@ import os
 from fastapi import APIRouter, FastAPI
 
 from local.gateway import GatewaySettings, JwtVerifier, LocalGateway
-from local.template import functions, parameter_default, resources, routes
+from local.template import http_functions, parameter_default, resources, routes
 from local.tokens import LOCAL_AUDIENCE, LOCAL_ISSUER, ensure_keys
 from reco.api import build_app
 
 
 def function_routers() -> dict[str, APIRouter]:
     """``{function logical id: router}``, importing each handler module the way Lambda does."""
-    return {spec.logical_id: importlib.import_module(spec.module).router for spec in functions()}
+    return {spec.logical_id: importlib.import_module(spec.module).router for spec in http_functions()}
 
 
 def compose_app() -> FastAPI:

@@ -69,6 +69,12 @@ def functions() -> list[FunctionSpec]:
     return specs
 
 
+def http_functions() -> list[FunctionSpec]:
+    """Functions behind API routes (the training function is invoked, not routed)."""
+    routed = {route.function for route in routes()}
+    return [spec for spec in functions() if spec.logical_id in routed]
+
+
 def routes() -> set[Route]:
     found = set()
     for name, res in resources("AWS::Serverless::Function").items():
@@ -79,12 +85,16 @@ def routes() -> set[Route]:
     return found
 
 
+# The local runner has no Lambda service to invoke the training function: it trains in a thread.
+LOCAL_OVERRIDES = {"TRAINING_LAUNCHER": "thread"}
+
+
 def function_environment(local_names: dict[str, str]) -> dict[str, str]:
     """The Globals environment, with ``!Ref`` resolved: resources to ``local_names``, parameters to defaults."""
-    env = {}
+    env = dict(LOCAL_OVERRIDES)
     for key, value in load_template()["Globals"]["Function"]["Environment"]["Variables"].items():
         if isinstance(value, dict) and "Ref" in value:
             ref = value["Ref"]
             value = local_names.get(ref, parameter_default(ref) if ref in load_template()["Parameters"] else ref)
-        env[key] = str(value)
+        env.setdefault(key, str(value))
     return env

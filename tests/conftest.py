@@ -24,7 +24,6 @@ from moto import mock_aws  # noqa: E402
 from local.composed import gateway_app  # noqa: E402
 from local.tokens import issue_token  # noqa: E402
 from reco.stores.aws import reset_clients  # noqa: E402
-from reco.stores.models import model_registry  # noqa: E402
 
 EVENTS_DIR = ROOT / "events"
 
@@ -34,10 +33,8 @@ def aws() -> Iterator[dict[str, str]]:
     """A fresh in-memory AWS with every table and bucket of template.yaml."""
     with mock_aws():
         reset_clients()
-        model_registry.cache_clear()
         yield provision_resources()
     reset_clients()
-    model_registry.cache_clear()
 
 
 @pytest.fixture

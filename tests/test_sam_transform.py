@@ -61,9 +61,19 @@ def test_the_stage_throttles_and_logs(transformed: dict[str, Any]) -> None:
     assert stage["Properties"]["AccessLogSettings"]["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
 
 
-def test_ranking_role_reads_single_config_items_only(transformed: dict[str, Any]) -> None:
+def test_ranking_role_is_least_privilege(transformed: dict[str, Any]) -> None:
     role = transformed["Resources"]["RankingFunctionRole"]["Properties"]
     statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
     assert statements == [
-        {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": {"Fn::GetAtt": ["ConfigTable", "Arn"]}}
+        {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": {"Fn::GetAtt": ["ConfigTable", "Arn"]}},
+        {"Effect": "Allow", "Action": "dynamodb:Query", "Resource": {"Fn::GetAtt": ["EventsTable", "Arn"]}},
+        {"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": {"Fn::GetAtt": ["DecisionsTable", "Arn"]}},
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": {"Fn::Sub": "${ArtifactsBucket.Arn}/*"}},
     ]
+
+
+def test_models_role_may_invoke_only_the_train_function(transformed: dict[str, Any]) -> None:
+    role = transformed["Resources"]["ModelsFunctionRole"]["Properties"]
+    statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    invoke = [s for s in statements if s["Action"] == "lambda:InvokeFunction"]
+    assert invoke == [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": {"Fn::GetAtt": ["TrainFunction", "Arn"]}}]

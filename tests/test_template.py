@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from local.composed import compose_app
-from local.template import ROOT, functions, load_template, resources, routes
+from local.template import ROOT, functions, http_functions, load_template, resources, routes
 
 
 def api_routes(app: FastAPI) -> set[tuple[str, str]]:
@@ -23,7 +23,7 @@ def test_template_routes_equal_the_composed_app_routes() -> None:
 
 
 def test_each_function_serves_exactly_its_template_routes() -> None:
-    for spec in functions():
+    for spec in http_functions():
         module = importlib.import_module(spec.module)
         expected = {(r.method, r.path) for r in routes() if r.function == spec.logical_id}
         assert api_routes(module.app) == expected, spec.logical_id
@@ -96,8 +96,13 @@ def granted_actions(function: str) -> set[str]:
     return actions
 
 
-def test_ranking_may_only_get_single_items() -> None:
-    assert granted_actions("RankingFunction") == {"dynamodb:GetItem"}
+def test_ranking_reads_single_items_and_partitions_and_writes_only_decisions() -> None:
+    assert granted_actions("RankingFunction") == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "s3:GetObject"}
+
+
+def test_no_function_may_scan_a_table() -> None:
+    for name in resources("AWS::Serverless::Function"):
+        assert not any(action.endswith(("Scan", "*")) for action in granted_actions(name)), name
 
 
 def test_the_local_aws_is_built_from_the_template(aws: dict[str, str]) -> None:
@@ -106,7 +111,7 @@ def test_the_local_aws_is_built_from_the_template(aws: dict[str, str]) -> None:
     described = boto3.client("dynamodb").describe_table(TableName="EventsTable")["Table"]
     template_props = resources("AWS::DynamoDB::Table")["EventsTable"]["Properties"]
     assert described["KeySchema"] == template_props["KeySchema"]
-    assert [i["IndexName"] for i in described["GlobalSecondaryIndexes"]] == ["by_day"]
+    assert [i["IndexName"] for i in described["GlobalSecondaryIndexes"]] == ["by_shard"]
     ttl = boto3.client("dynamodb").describe_time_to_live(TableName="EventsTable")["TimeToLiveDescription"]
     assert ttl["AttributeName"] == "expires_at"
     assert aws["ArtifactsBucket"] in [b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]]

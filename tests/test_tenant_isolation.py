@@ -13,6 +13,8 @@ from fastapi.testclient import TestClient
 from local.template import routes
 from reco.registry import ModelRecord
 from reco.stores.models import model_registry
+from tests.isolation.catalog import CATALOG_CASES
+from tests.isolation.models import MODEL_CASES
 
 Auth = Callable[..., dict[str, str]]
 
@@ -39,14 +41,17 @@ def recommend_isolation(client: TestClient, auth: Auth) -> None:
 
     # B writing the same model id creates B's own record and leaves A's untouched.
     registry.put("tenant-b", ModelRecord("shared-name", "ease", status="ready", current_version=3))
-    assert registry.get("tenant-a", "shared-name") == ModelRecord("shared-name", "als", status="untrained")
-    assert registry.get("tenant-b", "shared-name").recipe == "ease"  # type: ignore[union-attr]
-    keys = [item["pk"] for item in boto3.resource("dynamodb").Table("ConfigTable").scan()["Items"]]
-    assert sorted(keys) == ["tenant-a#model", "tenant-b#model"]
+    a_record, b_record = registry.get("tenant-a", "shared-name"), registry.get("tenant-b", "shared-name")
+    assert (a_record.recipe, a_record.status, a_record.current_version) == ("als", "untrained", None)  # type: ignore[union-attr]
+    assert (b_record.recipe, b_record.current_version) == ("ease", 3)  # type: ignore[union-attr]
+    keys = {item["pk"] for item in boto3.resource("dynamodb").Table("ConfigTable").scan()["Items"]}
+    assert {k for k in keys if k.endswith("#model")} == {"tenant-a#model", "tenant-b#model"}
 
 
 ISOLATION_CASES: dict[tuple[str, str], Callable[[TestClient, Auth], None]] = {
     ("POST", "/v1/recommend"): recommend_isolation,
+    **CATALOG_CASES,
+    **MODEL_CASES,
 }
 
 

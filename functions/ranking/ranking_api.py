@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 
 from reco.api import build_app, lambda_handler, require_roles
 from reco.identity import Identity, Role
 from reco.ranking.service import rank_candidates
 from reco.schemas.ranking import RecommendRequest, RecommendResponse
-from reco.stores import model_registry
+from reco.stores.services import ranking_services
 
 # Candidate lists carry prices and stock that steer the ranking: a server-side call, so the
 # browser-facing `frontend` role may not use it.
@@ -34,9 +34,9 @@ router = APIRouter(tags=["ranking"])
     },
 )
 async def recommend(
-    body: RecommendRequest, identity: Identity = Depends(require_roles(*RANKING_ROLES))
+    body: RecommendRequest, request: Request, identity: Identity = Depends(require_roles(*RANKING_ROLES))
 ) -> RecommendResponse:
-    return rank_candidates(identity.tenant, body, model_registry())
+    return rank_candidates(identity.tenant, body, ranking_services(), request.state.request_id)
 
 
 app = build_app(router, title="reco ranking")

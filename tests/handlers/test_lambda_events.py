@@ -10,9 +10,14 @@ from typing import Any
 import pytest
 
 from local.template import functions, routes
+from reco.stores.services import training_launcher
 from tests.conftest import EVENTS_DIR, LambdaContext, load_event
+from tests.handlers.seeds_catalog import CATALOG_SEEDS
+from tests.handlers.seeds_models import MODELS_SEEDS
 
 EVENT_FILES = sorted(p.name for p in EVENTS_DIR.glob("*.json"))
+# Some sample events read data that must exist first (an item to GET, a model to train …).
+SEEDS = {**CATALOG_SEEDS, **MODELS_SEEDS}
 
 
 def handler_for(route_key: str) -> Any:
@@ -40,7 +45,10 @@ def test_every_sample_event_succeeds_through_its_lambda_handler(
     aws: dict, lambda_context: LambdaContext, name: str
 ) -> None:
     event = load_event(name)
+    if name in SEEDS:
+        SEEDS[name]()
     response = handler_for(event["routeKey"])(event, lambda_context)
+    training_launcher().wait()  # a training request runs in a thread locally: let it end inside moto
     assert 200 <= response["statusCode"] < 300, response["body"]
     assert response["headers"]["content-type"] == "application/json"
 

@@ -5,9 +5,10 @@ import pytest
 from reco.errors import BadRequest, ModelNotFound, ModelNotReady, ServiceUnavailable, TooManyRequests
 from reco.ranking.candidates import duplicate_echo
 from reco.ranking.mock import mock_scores
-from reco.ranking.service import rank_candidates
+from reco.ranking.service import RankingServices, rank_candidates
 from reco.registry import ModelRecord
 from reco.schemas.ranking import RecommendRequest
+from reco.serving.cache import ModelCache
 
 
 class FakeRegistry:
@@ -18,6 +19,18 @@ class FakeRegistry:
     def get(self, tenant: str, model_id: str) -> ModelRecord | None:
         self.calls.append((tenant, model_id))
         return self.records.get((tenant, model_id))
+
+
+class Untouchable:
+    """Storage, history and decision log that fail the test if anything reaches them."""
+
+    def __getattr__(self, name: str) -> object:
+        raise AssertionError(f"unexpected call: {name}")
+
+
+def services(registry: FakeRegistry) -> RankingServices:
+    untouchable = Untouchable()
+    return RankingServices(ModelCache(registry, untouchable, refresh_seconds=60), untouchable, untouchable)  # type: ignore[arg-type]
 
 
 def request(**fields: object) -> RecommendRequest:
@@ -58,7 +71,7 @@ def test_mock_scores_strictly_decrease_and_are_deterministic() -> None:
 
 
 def test_mock_200_keeps_input_order_and_honours_limit() -> None:
-    response = rank_candidates("acme", request(item_ids=["c", "a", "b"], limit=2), FakeRegistry())
+    response = rank_candidates("acme", request(item_ids=["c", "a", "b"], limit=2), services(FakeRegistry()))
     assert [(i.id, i.score) for i in response.items] == [("c", 0.75), ("a", 0.5)]
     assert response.rec_id.startswith("rec_")
 
@@ -73,24 +86,24 @@ def test_mock_200_keeps_input_order_and_honours_limit() -> None:
 )
 def test_error_mocks_raise_their_status(model_id: str, error: type[Exception]) -> None:
     with pytest.raises(error) as caught:
-        rank_candidates("acme", request(model_id=model_id, item_ids=["a"]), FakeRegistry())
+        rank_candidates("acme", request(model_id=model_id, item_ids=["a"]), services(FakeRegistry()))
     assert model_id in str(caught.value)
 
 
 def test_mock_models_never_touch_the_registry() -> None:
     registry = FakeRegistry()
-    rank_candidates("acme", request(item_ids=["a"]), registry)
+    rank_candidates("acme", request(item_ids=["a"]), services(registry))
     assert registry.calls == []
 
 
 def test_unknown_models_are_looked_up_in_the_callers_tenant_only() -> None:
     registry = FakeRegistry({("other", "m1"): ModelRecord("m1", "als")})
     with pytest.raises(ModelNotFound, match="model not found: 'm1'"):
-        rank_candidates("acme", request(model_id="m1", item_ids=["a"]), registry)
+        rank_candidates("acme", request(model_id="m1", item_ids=["a"]), services(registry))
     assert registry.calls == [("acme", "m1")]
 
 
 def test_a_defined_but_untrained_model_is_not_ready() -> None:
     registry = FakeRegistry({("acme", "m1"): ModelRecord("m1", "als")})
     with pytest.raises(ModelNotReady, match="'m1' is untrained and has no version that can serve yet"):
-        rank_candidates("acme", request(model_name="m1", model_id=None, item_ids=["a"]), registry)
+        rank_candidates("acme", request(model_name="m1", model_id=None, item_ids=["a"]), services(registry))

@@ -74,3 +74,36 @@ class ServiceUnavailable(RecoError):
 
 class ModelNotReady(ServiceUnavailable):
     code = "MODEL_NOT_READY"
+
+
+class Conflict(RecoError):
+    status_code = 409
+    code = "CONFLICT"
+
+
+class TrainingInProgress(Conflict):
+    code = "TRAINING_IN_PROGRESS"
+
+
+class NoTrainingData(Conflict):
+    code = "NO_TRAINING_DATA"
+
+
+class StaleTrainingJob(Conflict):
+    """A newer training run took over the model while this one ran: its version is not published."""
+
+    code = "STALE_TRAINING_JOB"
+
+
+class ItemNotFound(NotFound):
+    code = "ITEM_NOT_FOUND"
+
+
+class UserNotFound(NotFound):
+    code = "USER_NOT_FOUND"
+
+
+class MalformedCursor(BadRequest):
+    """A page cursor that is garbled, or was issued for another list (another user, another tenant)."""
+
+    code = "MALFORMED_CURSOR"

@@ -13,9 +13,55 @@ class ModelRecord:
     status: str = "untrained"
     current_version: int | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    event_weights: dict[str, Any] = field(default_factory=dict)
+    attributes: dict[str, Any] = field(default_factory=dict)
+    reason: str | None = None
+    job_id: str | None = None
+    created_at: str = ""
+    updated_at: str = ""
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """One published, immutable artifact of a model."""
+
+    version: int
+    artifact_key: str
+    trained_at: str
+    metrics: dict[str, Any] = field(default_factory=dict)
 
 
 class ModelLookup(Protocol):
     """Anything that finds a tenant's model definition (ModelRegistryStore in production)."""
 
     def get(self, tenant: str, model_id: str) -> ModelRecord | None: ...
+
+
+class ModelRegistry(ModelLookup, Protocol):
+    """The registry's write side: definitions, training state and published versions."""
+
+    def define(self, tenant: str, record: ModelRecord) -> ModelRecord: ...
+
+    def list_models(self, tenant: str, limit: int, cursor: str | None) -> tuple[list[ModelRecord], str | None]: ...
+
+    def versions(self, tenant: str, model_id: str, limit: int = 20) -> list[ModelVersion]: ...
+
+    def start_training(self, tenant: str, model_id: str, job_id: str, stale_after_seconds: float) -> ModelRecord: ...
+
+    def next_version(self, tenant: str, model_id: str) -> int: ...
+
+    def publish(self, tenant: str, model_id: str, job_id: str, version: ModelVersion) -> None: ...
+
+    def fail(self, tenant: str, model_id: str, job_id: str, reason: str) -> None: ...
+
+
+class ArtifactStorage(Protocol):
+    """Where artifacts' bytes live (S3 in production)."""
+
+    def put(self, key: str, data: bytes) -> None: ...
+
+    def get(self, key: str) -> bytes: ...
+
+
+def artifact_key(tenant: str, model_id: str, version: int) -> str:
+    return f"{tenant}/models/{model_id}/v{version}.npz"

@@ -26,7 +26,14 @@ class Settings:
     decisions_table: str = "DecisionsTable"
     artifacts_bucket: str = "ArtifactsBucket"
     decision_log_ttl_days: int = 90
+    event_ttl_days: int = 730
     max_body_bytes: int = MIB
+    # How often a warm container asks the registry whether a newer model version was published.
+    model_refresh_seconds: float = 60.0
+    # "lambda": POST /v1/models/{id}/train invokes TRAIN_FUNCTION asynchronously; "thread": a
+    # background thread in the same process (the local runner and tests).
+    training_launcher: str = "thread"
+    train_function: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -42,7 +49,11 @@ class Settings:
             decisions_table=env.get("DECISIONS_TABLE", defaults.decisions_table),
             artifacts_bucket=env.get("ARTIFACTS_BUCKET", defaults.artifacts_bucket),
             decision_log_ttl_days=int(env.get("DECISION_LOG_TTL_DAYS", defaults.decision_log_ttl_days)),
+            event_ttl_days=int(env.get("EVENT_TTL_DAYS", defaults.event_ttl_days)),
             max_body_bytes=int(env.get("MAX_BODY_BYTES", defaults.max_body_bytes)),
+            model_refresh_seconds=float(env.get("MODEL_REFRESH_SECONDS", defaults.model_refresh_seconds)),
+            training_launcher=env.get("TRAINING_LAUNCHER", defaults.training_launcher),
+            train_function=env.get("TRAIN_FUNCTION", defaults.train_function),
         )
 
 

@@ -2,33 +2,95 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import islice
 
-from reco.errors import ModelNotFound, ModelNotReady
+import numpy as np
+
+from reco.decisions import Decision, DecisionLog
 from reco.ids import new_rec_id
+from reco.models import top_k
 from reco.ranking.candidates import duplicate_echo
 from reco.ranking.mock import is_mock_model, mock_scores, raise_mock_error
-from reco.registry import ModelLookup
-from reco.schemas.ranking import RankedItem, RecommendRequest, RecommendResponse
+from reco.schemas.ranking import Fallback, RankedItem, RecommendRequest, RecommendResponse
+from reco.serving.attributes import catalog_values
+from reco.serving.cache import ModelCache
+from reco.serving.history import RecentEvents
+from reco.serving.scoring import score_for
+
+# Unseen candidates rank below every seen one, by this fraction of the seen scores' range.
+UNSEEN_MARGIN = 0.01
 
 
-def rank_candidates(tenant: str, request: RecommendRequest, models: ModelLookup) -> RecommendResponse:
+@dataclass(frozen=True)
+class RankingServices:
+    """What ranking reads and writes, injected so the domain never touches AWS itself."""
+
+    models: ModelCache
+    history: RecentEvents
+    decisions: DecisionLog
+
+
+def rank_candidates(
+    tenant: str, request: RecommendRequest, services: RankingServices, request_id: str | None = None
+) -> RecommendResponse:
     """Rank the request's candidates with its model, for the caller's tenant."""
     model_id = request.model
-    if not is_mock_model(model_id):
-        record = models.get(tenant, model_id)
-        if record is None:
-            raise ModelNotFound(f"model not found: '{model_id}'", data={"model_id": model_id})
-        # Serving trained artifacts arrives with the data plane; until then no version can serve.
-        raise ModelNotReady(
-            f"model '{model_id}' is {record.status} and has no version that can serve yet; retry once it is trained",
-            data={"model_id": model_id, "status": record.status},
-        )
-    raise_mock_error(model_id)
     candidates = request.candidates()
     ids = [c.id for c in candidates]
-    echo = duplicate_echo(ids, [c.attributes for c in candidates])
-    scores = mock_scores(len(ids))
-    ranked = zip(ids, scores, echo, strict=True)
-    items = [RankedItem(id=i, score=s, **e) for i, s, e in islice(ranked, request.limit or len(ids))]
-    return RecommendResponse(rec_id=new_rec_id(), items=items)
+    attributes = [c.attributes for c in candidates]
+    echo = duplicate_echo(ids, attributes)
+    limit = request.limit or len(ids)
+    if is_mock_model(model_id):
+        raise_mock_error(model_id)
+        ranked = zip(ids, mock_scores(len(ids)), echo, strict=True)
+        items = [RankedItem(id=i, score=s, **e) for i, s, e in islice(ranked, limit)]
+        return RecommendResponse(rec_id=new_rec_id(), items=items)
+
+    serving = services.models.current(tenant, model_id)
+    artifact = serving.artifact
+    rows = artifact.item_rows(ids)
+    events = services.history.recent_events(tenant, request.user_id, request.session_id)
+    full, source = score_for(artifact, request.user_id, events)
+    scores = _candidate_scores(full, rows)
+    catalog = catalog_values(artifact.columns, serving.rules.names(), rows)
+    scores = serving.rules.apply(scores, attributes, catalog)
+    order, _ = top_k(scores, limit)
+    items = [RankedItem(id=ids[i], score=round(float(scores[i]), 6), **echo[i]) for i in order]
+    response = RecommendResponse(
+        rec_id=new_rec_id(),
+        items=items,
+        fallback=Fallback(source=source.fallback, reason=source.reason) if source.fallback else None,
+    )
+    services.decisions.record(
+        tenant,
+        Decision(
+            rec_id=response.rec_id,
+            endpoint="POST /v1/recommend",
+            items=[item.id for item in items],
+            scores=[item.score for item in items],
+            user_id=request.user_id,
+            session_id=request.session_id,
+            model_id=model_id,
+            model_version=serving.version,
+            context=dict(request.context or {}),
+            fallback=source.fallback,
+            request_id=request_id,
+        ),
+    )
+    return response
+
+
+def _candidate_scores(full: np.ndarray, rows: Sequence[int] | np.ndarray) -> np.ndarray:
+    """The model's scores of the candidates; candidates it never saw rank last, in request order."""
+    rows = np.asarray(rows, dtype=np.int64)
+    seen = rows >= 0
+    scores = np.zeros(len(rows), dtype=np.float32)
+    scores[seen] = full[rows[seen]]
+    if not seen.all():
+        known = scores[seen]
+        low = float(known.min()) if known.size else 0.0
+        spread = float(known.max() - low) if known.size else 0.0
+        scores[~seen] = low - UNSEEN_MARGIN * (spread if spread > 0 else 1.0)
+    return scores

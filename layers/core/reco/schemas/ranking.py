@@ -133,8 +133,16 @@ class RankedItem(BaseModel):
     score: float = Field(description="The recommendation score assigned by the model.")
 
 
+class Fallback(BaseModel):
+    """Present when nothing personal was known about the caller, so a non-personal ranking served."""
+
+    source: str = Field(description="What ranked the items instead, e.g. trending.", examples=["trending"])
+    reason: str | None = Field(None, description="Why the personal ranking was not possible.")
+
+
 class RecommendResponse(BaseModel):
     rec_id: str = Field(
         description="A unique identifier for this set of recommendations.", examples=["rec_0ujsswThIGTUYm2K8FjOOfXtY1K"]
     )
     items: list[RankedItem] = Field(description="Recommended items, highest-ranked first.")
+    fallback: Fallback | None = Field(None, description="Set only when the fallback ranked the items.")

@@ -1,6 +1,16 @@
 """Repositories over DynamoDB and S3. Every key starts with the tenant id (see docs/data-model.md)."""
 
 from reco.stores.aws import dynamodb_table
+from reco.stores.catalog import CatalogStore, catalog_store
+from reco.stores.events import EventStore, event_store
 from reco.stores.models import ModelRegistryStore, model_registry
 
-__all__ = ["ModelRegistryStore", "dynamodb_table", "model_registry"]
+__all__ = [
+    "CatalogStore",
+    "EventStore",
+    "ModelRegistryStore",
+    "catalog_store",
+    "dynamodb_table",
+    "event_store",
+    "model_registry",
+]

@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
+
+T = TypeVar("T")
+_FACTORIES: list[Any] = []
+
+
+def cached_store(factory: Callable[[], T]) -> Callable[[], T]:
+    """A process-wide store (one per container), forgotten by :func:`reset_clients`."""
+    cached = lru_cache(maxsize=1)(factory)
+    _FACTORIES.append(cached)
+    return cached
 
 
 @lru_cache(maxsize=1)
 def _dynamodb() -> Any:
     return boto3.resource("dynamodb")
+
+
+@lru_cache(maxsize=1)
+def _s3() -> Any:
+    return boto3.client("s3")
+
+
+def s3_client() -> Any:
+    return _s3()
 
 
 def dynamodb_table(name: str) -> Any:
@@ -23,5 +43,8 @@ def tenant_key(tenant: str, *parts: str) -> str:
 
 
 def reset_clients() -> None:
-    """Forget cached clients (tests that start a fresh in-memory AWS call this)."""
+    """Forget cached clients and stores (tests that start a fresh in-memory AWS call this)."""
     _dynamodb.cache_clear()
+    _s3.cache_clear()
+    for factory in _FACTORIES:
+        factory.cache_clear()

@@ -2,46 +2,245 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
-from reco.registry import ModelRecord
+from botocore.exceptions import ClientError
+
+from reco.errors import BadRequest, ModelNotFound, StaleTrainingJob, TrainingInProgress
+from reco.registry import ModelRecord, ModelVersion
 from reco.settings import get_settings
-from reco.stores.aws import dynamodb_table, tenant_key
+from reco.stores.aws import cached_store, dynamodb_table, tenant_key
+
+DEFINITION_FIELDS = ("recipe", "params", "event_weights", "attributes")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def to_dynamo(value: Any) -> Any:
+    """JSON-like values → DynamoDB's types (floats become Decimals; bools stay bools)."""
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: to_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_dynamo(v) for v in value]
+    return value
+
+
+def from_dynamo(value: Any) -> Any:
+    """DynamoDB's types → JSON-like values (integral Decimals become ints)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [from_dynamo(v) for v in value]
+    return value
+
+
+def _conditional_failure(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 class ModelRegistryStore:
-    """Registry rows in the configuration table: ``pk = <tenant>#model``, ``sk = <model_id>``."""
+    """Registry rows in the configuration table (docs/data-model.md).
+
+    - definition: ``pk = <tenant>#model``, ``sk = <model_id>``;
+    - version: ``pk = <tenant>#model#<model_id>``, ``sk = v#<000000042>``.
+    """
 
     def __init__(self, table: Any) -> None:
         self._table = table
 
+    def _key(self, tenant: str, model_id: str) -> dict[str, str]:
+        return {"pk": tenant_key(tenant, "model"), "sk": model_id}
+
     def get(self, tenant: str, model_id: str) -> ModelRecord | None:
-        item = self._table.get_item(Key={"pk": tenant_key(tenant, "model"), "sk": model_id}).get("Item")
-        if item is None:
-            return None
-        version = item.get("current_version")
-        return ModelRecord(
-            model_id=model_id,
-            recipe=str(item.get("recipe", "")),
-            status=str(item.get("status", "untrained")),
-            current_version=int(version) if version is not None else None,
-            params=dict(item.get("params", {})),
-        )
+        item = self._table.get_item(Key=self._key(tenant, model_id)).get("Item")
+        return None if item is None else _record(item)
 
     def put(self, tenant: str, record: ModelRecord) -> None:
+        """Write a whole record (tests and imports; the API goes through :meth:`define`)."""
         item: dict[str, Any] = {
-            "pk": tenant_key(tenant, "model"),
-            "sk": record.model_id,
+            **self._key(tenant, record.model_id),
             "recipe": record.recipe,
             "status": record.status,
-            "params": record.params,
+            "params": to_dynamo(record.params),
+            "event_weights": to_dynamo(record.event_weights),
+            "attributes": to_dynamo(record.attributes),
+            "created_at": record.created_at or _now(),
+            "updated_at": record.updated_at or _now(),
         }
         if record.current_version is not None:
             item["current_version"] = record.current_version
         self._table.put_item(Item=item)
 
+    def define(self, tenant: str, record: ModelRecord) -> ModelRecord:
+        """Create or replace a definition; training state and published versions are kept."""
+        now = _now()
+        values = {f":{name}": to_dynamo(getattr(record, name)) for name in DEFINITION_FIELDS}
+        response = self._table.update_item(
+            Key=self._key(tenant, record.model_id),
+            UpdateExpression="SET "
+            + ", ".join(f"{name} = :{name}" for name in DEFINITION_FIELDS)
+            + ", updated_at = :now, created_at = if_not_exists(created_at, :now),"
+            " #status = if_not_exists(#status, :untrained)",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={**values, ":now": now, ":untrained": "untrained"},
+            ReturnValues="ALL_NEW",
+        )
+        return _record(response["Attributes"])
 
-@lru_cache(maxsize=1)
+    def list_models(self, tenant: str, limit: int, cursor: str | None) -> tuple[list[ModelRecord], str | None]:
+        pk = tenant_key(tenant, "model")
+        query: dict[str, Any] = {"KeyConditionExpression": "pk = :pk", "ExpressionAttributeValues": {":pk": pk}}
+        query["Limit"] = limit
+        if cursor:
+            query["ExclusiveStartKey"] = {"pk": pk, "sk": _decode_cursor(cursor)}
+        response = self._table.query(**query)
+        last = response.get("LastEvaluatedKey")
+        next_cursor = base64.urlsafe_b64encode(json.dumps(last["sk"]).encode()).decode() if last else None
+        return [_record(item) for item in response["Items"]], next_cursor
+
+    def versions(self, tenant: str, model_id: str, limit: int = 20) -> list[ModelVersion]:
+        response = self._table.query(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": tenant_key(tenant, "model", model_id)},
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [
+            ModelVersion(
+                version=int(item["version"]),
+                artifact_key=str(item["artifact_key"]),
+                trained_at=str(item["trained_at"]),
+                metrics=from_dynamo(item.get("metrics", {})),
+            )
+            for item in response["Items"]
+        ]
+
+    def start_training(self, tenant: str, model_id: str, job_id: str, stale_after_seconds: float) -> ModelRecord:
+        """Mark the model as training under ``job_id``, unless another run is still within its time."""
+        now = datetime.now(UTC)
+        stale_before = (now - timedelta(seconds=stale_after_seconds)).isoformat(timespec="milliseconds")
+        try:
+            response = self._table.update_item(
+                Key=self._key(tenant, model_id),
+                UpdateExpression="SET #status = :training, job_id = :job, training_started_at = :now,"
+                " updated_at = :now REMOVE reason",
+                ConditionExpression="attribute_exists(pk) AND (#status <> :training OR training_started_at < :stale)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":training": "training",
+                    ":job": job_id,
+                    ":now": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                    ":stale": stale_before.replace("+00:00", "Z"),
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if not _conditional_failure(error):
+                raise
+            if self.get(tenant, model_id) is None:
+                raise ModelNotFound(f"model not found: '{model_id}'", data={"model_id": model_id}) from None
+            raise TrainingInProgress(
+                f"model '{model_id}' is already training; wait for it to finish (GET /v1/models/{model_id})",
+                data={"model_id": model_id},
+            ) from None
+        return _record(response["Attributes"])
+
+    def next_version(self, tenant: str, model_id: str) -> int:
+        response = self._table.update_item(
+            Key=self._key(tenant, model_id),
+            UpdateExpression="ADD latest_version :one",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":one": 1},
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(response["Attributes"]["latest_version"])
+
+    def publish(self, tenant: str, model_id: str, job_id: str, version: ModelVersion) -> None:
+        """Record the version, then move ``current_version`` to it — only if this run still owns the model.
+
+        The artifact is already in S3 when this runs, so a reader that sees the new version can load it.
+        """
+        self._table.put_item(
+            Item={
+                "pk": tenant_key(tenant, "model", model_id),
+                "sk": f"v#{version.version:09d}",
+                "version": version.version,
+                "artifact_key": version.artifact_key,
+                "trained_at": version.trained_at,
+                "metrics": to_dynamo(version.metrics),
+            }
+        )
+        try:
+            self._table.update_item(
+                Key=self._key(tenant, model_id),
+                UpdateExpression="SET current_version = :v, #status = :ready, updated_at = :now REMOVE reason",
+                ConditionExpression="job_id = :job AND (attribute_not_exists(current_version) OR current_version < :v)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":v": version.version, ":ready": "ready", ":now": _now(), ":job": job_id},
+            )
+        except ClientError as error:
+            if not _conditional_failure(error):
+                raise
+            raise StaleTrainingJob(
+                f"a newer training run took over model '{model_id}'; version {version.version} is not published"
+            ) from None
+
+    def fail(self, tenant: str, model_id: str, job_id: str, reason: str) -> None:
+        try:
+            self._table.update_item(
+                Key=self._key(tenant, model_id),
+                UpdateExpression="SET #status = :failed, reason = :reason, updated_at = :now",
+                ConditionExpression="job_id = :job",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":failed": "failed",
+                    ":reason": reason[:1000],
+                    ":now": _now(),
+                    ":job": job_id,
+                },
+            )
+        except ClientError as error:
+            if not _conditional_failure(error):
+                raise  # a newer run owns the model: its status stands
+
+
+def _decode_cursor(cursor: str) -> str:
+    try:
+        value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, UnicodeDecodeError):
+        value = None
+    if not isinstance(value, str):
+        raise BadRequest("cursor is malformed: pass next_cursor from the previous page unchanged")
+    return value
+
+
+def _record(item: dict[str, Any]) -> ModelRecord:
+    version = item.get("current_version")
+    return ModelRecord(
+        model_id=str(item["sk"]),
+        recipe=str(item.get("recipe", "")),
+        status=str(item.get("status", "untrained")),
+        current_version=int(version) if version is not None else None,
+        params=from_dynamo(item.get("params", {})),
+        event_weights=from_dynamo(item.get("event_weights", {})),
+        attributes=from_dynamo(item.get("attributes", {})),
+        reason=item.get("reason"),
+        job_id=item.get("job_id"),
+        created_at=str(item.get("created_at", "")),
+        updated_at=str(item.get("updated_at", "")),
+    )
+
+
+@cached_store
 def model_registry() -> ModelRegistryStore:
     return ModelRegistryStore(dynamodb_table(get_settings().config_table))

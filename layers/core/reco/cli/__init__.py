@@ -1,0 +1,78 @@
+"""``reco`` (or ``python -m reco``): import data, train and evaluate models from a shell.
+
+The commands write through the same stores as the API. They talk to the AWS account of the current
+credentials (table names from the stack's environment variables, see README), or with ``--local``
+to the in-memory AWS of a running ``make run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+LOCAL_ENDPOINT_FILE = Path(".local/aws-endpoint.json")
+
+
+def use_local_runner() -> None:
+    """Point boto3 and the settings at the in-memory AWS that ``make run`` wrote down."""
+    if not LOCAL_ENDPOINT_FILE.exists():
+        raise SystemExit("no local runner found: start `make run` first (it writes .local/aws-endpoint.json)")
+    os.environ.update(json.loads(LOCAL_ENDPOINT_FILE.read_text()))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="reco", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--local", action="store_true", help="use the in-memory AWS of a running `make run`")
+    parser.add_argument("--tenant", default="demo", help="tenant id (default: demo)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ml = commands.add_parser(
+        "import-movielens", help="import ML-100K (u.data/u.item) or ML-1M (ratings.dat/movies.dat)"
+    )
+    ml.add_argument("directory")
+    ml.add_argument("--keep-timestamps", action="store_true", help="do not shift the ratings' times to end now")
+
+    csv = commands.add_parser("import-csv", help="import interactions from a CSV with a header row")
+    csv.add_argument("path")
+    csv.add_argument("--user-col", default="user_id")
+    csv.add_argument("--item-col", default="item_id")
+    csv.add_argument("--value-col", default="rating")
+    csv.add_argument("--time-col", default="timestamp")
+    csv.add_argument("--delimiter", default=",")
+    csv.add_argument("--keep-timestamps", action="store_true")
+
+    demo = commands.add_parser("import-demo", help="import the generated demo catalog, users and events")
+    demo.add_argument("--seed", type=int, default=7)
+
+    train = commands.add_parser("train", help="train MODEL now, in this process, and publish a version")
+    train.add_argument("model")
+    train.add_argument("--recipe", help="define the model with this recipe first (if it does not exist)")
+
+    evaluate = commands.add_parser("evaluate", help="Recall@K / NDCG@K / coverage on a per-user time split")
+    evaluate.add_argument("model", nargs="?", help="a defined model (its recipe, params and event weights)")
+    evaluate.add_argument("--k", default="10,20", help="comma-separated cut-offs (default 10,20)")
+    evaluate.add_argument("--recipes", help="comma-separated recipes to compare, or 'all' (default: the model's)")
+    evaluate.add_argument("--movielens", help="evaluate on a MovieLens folder directly (no import needed)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.local:
+        use_local_runner()
+    from reco.cli import commands  # after --local: stores read their settings on first use
+
+    command = args.command.replace("-", "_")
+    try:
+        return int(getattr(commands, command)(args))
+    except (FileNotFoundError, ValueError, LookupError) as error:
+        print(f"reco {args.command}: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

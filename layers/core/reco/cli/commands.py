@@ -1,0 +1,131 @@
+"""The ``reco`` commands, wired to the stores (imported only once the CLI knows which AWS to use)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import Any
+
+from reco.cli.output import print_table, progress
+from reco.demo import generate_demo
+from reco.evaluation import evaluate as evaluate_model
+from reco.evaluation import format_table, quality_table, split_by_time
+from reco.imports import batches, event_rows, item_rows, read_movielens, shift_to
+from reco.ingestion import ingest_events, ingest_items, ingest_users
+from reco.models import RECIPES, fit_recipe, resolve_params
+from reco.records import IngestResult
+from reco.registry import ModelRecord
+from reco.schemas.models import DEFAULT_EVENT_WEIGHTS
+from reco.stores import catalog_store, event_store, model_registry
+from reco.stores.services import training_services
+from reco.training.dataset import build_interactions
+from reco.training.service import TrainingJob, run_training
+
+
+def _import(kind: str, tenant: str, rows: Iterable[dict[str, Any]], total: int | None) -> int:
+    """Write rows in API-sized batches; print rejected rows (never dropped silently)."""
+    writers: dict[str, Callable[..., IngestResult]] = {
+        "items": ingest_items,
+        "users": ingest_users,
+        "events": partial(ingest_events, bulk=True),
+    }
+    ingest = writers[kind]
+    accepted = rejected = 0
+    bar = progress(batches(iter(rows)), total=None if total is None else -(-total // 1000), desc=kind)
+    for batch in bar:
+        result = ingest(tenant, batch, _store_for(kind))
+        accepted += result.accepted
+        rejected += len(result.rejected)
+        for rejection in result.rejected[:5]:
+            print(f"  rejected {kind} row {rejection.index}: {rejection.error}")
+    print(f"{kind}: {accepted} accepted, {rejected} rejected")
+    return rejected
+
+
+def _store_for(kind: str) -> Any:
+    return event_store() if kind == "events" else catalog_store()
+
+
+def import_movielens(args: argparse.Namespace) -> int:
+    ratings = read_movielens(args.directory)
+    times = ratings.timestamps if args.keep_timestamps else shift_to(ratings.timestamps)
+    bad = _import("items", args.tenant, item_rows(ratings), len(ratings.items))
+    bad += _import("events", args.tenant, event_rows(ratings, times, prefix="ml"), len(ratings))
+    return 1 if bad else 0
+
+
+def import_csv(args: argparse.Namespace) -> int:
+    from reco.datasets.movielens import read_ratings_csv
+
+    ratings = read_ratings_csv(args.path, args.user_col, args.item_col, args.value_col, args.time_col, args.delimiter)
+    times = ratings.timestamps if args.keep_timestamps else shift_to(ratings.timestamps)
+    return 1 if _import("events", args.tenant, event_rows(ratings, times, prefix="csv"), len(ratings)) else 0
+
+
+def import_demo(args: argparse.Namespace) -> int:
+    data = generate_demo(seed=args.seed)
+    bad = _import("items", args.tenant, data.items, len(data.items))
+    bad += _import("users", args.tenant, data.users, len(data.users))
+    bad += _import("events", args.tenant, data.events, len(data.events))
+    return 1 if bad else 0
+
+
+def train(args: argparse.Namespace) -> int:
+    registry = model_registry()
+    record = registry.get(args.tenant, args.model)
+    if record is None:
+        if not args.recipe:
+            raise LookupError(f"model not found: '{args.model}' (give --recipe to define it)")
+        registry.define(args.tenant, ModelRecord(args.model, args.recipe, event_weights=dict(DEFAULT_EVENT_WEIGHTS)))
+    job = TrainingJob(args.tenant, args.model, f"cli-{int(time.time())}")
+    registry.start_training(args.tenant, args.model, job.job_id, stale_after_seconds=0)
+    version = run_training(job, training_services())
+    if version is None:
+        failed = registry.get(args.tenant, args.model)
+        print(f"training failed: {failed.reason if failed else 'unknown'}")
+        return 1
+    print(f"{args.model}: version {version.version} published")
+    print_table([{"metric": name, "value": value} for name, value in version.metrics.items()])
+    return 0
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    ks = [int(k) for k in args.k.split(",") if k.strip()]
+    if args.movielens:
+        recipes = list(RECIPES) if args.recipes in (None, "all") else args.recipes.split(",")
+        print(format_table(quality_table(read_movielens(args.movielens), recipes, ks), ks))
+        return 0
+    if not args.model:
+        raise ValueError("give a MODEL, or --movielens DIR")
+    record = model_registry().get(args.tenant, args.model)
+    if record is None:
+        raise LookupError(f"model not found: '{args.model}'")
+    items = [item.id for item in catalog_store().iter_items(args.tenant)]
+    events = progress(event_store().iter_events(args.tenant), desc="events")
+    interactions = build_interactions(events, record.event_weights, items)
+    train_part, test = split_by_time(interactions)
+    names = (
+        [record.recipe]
+        if args.recipes is None
+        else (list(RECIPES) if args.recipes == "all" else args.recipes.split(","))
+    )
+    rows = []
+    for name in names:
+        params = resolve_params(name, record.params if name == record.recipe else None)
+        started = time.perf_counter()
+        model = fit_recipe(name, params, train_part)
+        fit_seconds = time.perf_counter() - started
+        rows.append(
+            {
+                "recipe": name,
+                "params": params,
+                "fit_seconds": fit_seconds,
+                **evaluate_model(model, train_part, test, ks),
+            }
+        )
+    held_out = sum(len(v) for v in test.values())
+    print(f"{interactions.n_events} events, {len(test)} test users, {held_out} held-out items")
+    print(format_table(rows, ks))
+    return 0

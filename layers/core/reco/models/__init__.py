@@ -1,0 +1,32 @@
+"""The recommender core: pure numpy recipes, their registry, and the artifact they ship in."""
+
+from __future__ import annotations
+
+from reco.models.als import ALS
+from reco.models.artifact import ItemColumns, ModelArtifact, build_item_columns
+from reco.models.base import History, Recommender
+from reco.models.ease import EASE
+from reco.models.interactions import CSR, Interactions
+from reco.models.knn import ItemKNN
+from reco.models.popularity import Popularity, Trending
+from reco.models.recipes import RECIPES, fit_recipe, resolve_params
+from reco.models.topk import top_k
+
+__all__ = [
+    "ALS",
+    "CSR",
+    "EASE",
+    "RECIPES",
+    "History",
+    "Interactions",
+    "ItemColumns",
+    "ItemKNN",
+    "ModelArtifact",
+    "Popularity",
+    "Recommender",
+    "Trending",
+    "build_item_columns",
+    "fit_recipe",
+    "resolve_params",
+    "top_k",
+]

@@ -1,0 +1,73 @@
+"""The recipe catalogue: names a tenant can put in a model definition, and their parameter rules.
+
+Params arrive from a JSON API, so they are checked here — unknown keys, wrong types and values out of
+range — with messages that name the offending key and what is allowed, before any training starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from reco.models.als import ALS
+from reco.models.base import Recommender
+from reco.models.ease import EASE
+from reco.models.interactions import Interactions
+from reco.models.knn import ItemKNN
+from reco.models.popularity import Popularity, Trending
+
+RECIPES: dict[str, type[Recommender]] = {
+    "popularity": Popularity,
+    "trending": Trending,
+    "item_knn": ItemKNN,
+    "als": ALS,
+    "ease": EASE,
+}
+
+
+def _type_name(value: Any) -> str:
+    return {bool: "boolean", int: "integer", float: "number"}.get(type(value), type(value).__name__)
+
+
+def _coerce(recipe: str, key: str, value: Any, default: Any) -> Any:
+    """``value`` converted to the type of ``default``; ints are accepted where numbers are."""
+    where = f"{recipe} param '{key}'"
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ValueError(f"{where} must be a boolean, got {value!r}")
+        return value
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int | float) or float(value) != int(value):
+            raise ValueError(f"{where} must be an integer, got {value!r}")
+        return int(value)
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+            raise ValueError(f"{where} must be a number, got {value!r}")
+        return float(value)
+    if not isinstance(value, type(default)):
+        raise ValueError(f"{where} must be a {_type_name(default)}, got {value!r}")
+    return value
+
+
+def resolve_params(recipe: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The recipe's defaults overridden by ``params``, validated; raises ValueError otherwise."""
+    if recipe not in RECIPES:
+        raise ValueError(f"unknown recipe {recipe!r}; allowed: {', '.join(sorted(RECIPES))}")
+    cls = RECIPES[recipe]
+    given = dict(params or {})
+    unknown = sorted(set(given) - set(cls.DEFAULT_PARAMS))
+    if unknown:
+        allowed = ", ".join(sorted(cls.DEFAULT_PARAMS)) or "none"
+        raise ValueError(f"unknown {recipe} param {unknown[0]!r}; allowed params: {allowed}")
+    resolved = dict(cls.DEFAULT_PARAMS)
+    for key, value in given.items():
+        resolved[key] = _coerce(recipe, key, value, cls.DEFAULT_PARAMS[key])
+        low, high = cls.PARAM_RANGES.get(key, (float("-inf"), float("inf")))
+        if not isinstance(resolved[key], bool) and not low <= resolved[key] <= high:
+            raise ValueError(f"{recipe} param {key!r} must be between {low:g} and {high:g}, got {value!r}")
+    return resolved
+
+
+def fit_recipe(recipe: str, params: Mapping[str, Any] | None, interactions: Interactions) -> Recommender:
+    """A trained model of ``recipe`` with validated ``params``."""
+    return RECIPES[recipe](resolve_params(recipe, params)).fit(interactions)

@@ -1,0 +1,183 @@
+"""/v1/models requests and responses: model definitions, the registry's view, training requests."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator, model_validator
+
+from reco.models import resolve_params
+from reco.schemas.ranking import CheckedAttributeValue
+
+MODEL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+RESERVED_MODEL_PREFIX = "test_model_"
+MAX_EVENT_TYPES = 64
+MAX_ATTRIBUTE_RULES = 32
+
+Recipe = Literal["popularity", "trending", "item_knn", "als", "ease"]
+EventType = Annotated[StrictStr, Field(min_length=1, max_length=64)]
+
+# Interactions that say more about a taste weigh more; a 1-3 star rating says "not for me".
+DEFAULT_EVENT_WEIGHTS: dict[str, Any] = {
+    "view": 1.0,
+    "click": 1.0,
+    "add_to_cart": 3.0,
+    "purchase": 5.0,
+    "rating": {"weight": 1.0, "min_value": 4.0},
+    "*": 1.0,
+}
+
+
+class EventWeight(BaseModel):
+    """How much one event type counts; events whose ``value`` is below ``min_value`` are ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    weight: float = Field(ge=0, le=1000, description="Weight of one event of this type.")
+    min_value: float | None = Field(None, description="Ignore events of this type whose value is lower.")
+    use_value: StrictBool = Field(False, description="Multiply the weight by the event's value.")
+
+
+class Condition(BaseModel):
+    """A test on one attribute value: ``{"op": "eq", "value": 0}``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    op: Literal["eq", "neq", "gt", "gte", "lt", "lte", "in", "exists"] = Field(description="Comparison.")
+    value: CheckedAttributeValue | None = Field(None, description="Right-hand side (omitted for exists).")
+
+    @model_validator(mode="after")
+    def _value_fits_op(self) -> Condition:
+        if self.op == "exists":
+            return self
+        if self.value is None:
+            raise ValueError(f"op '{self.op}' needs a value")
+        if self.op in {"gt", "gte", "lt", "lte"} and (
+            isinstance(self.value, bool) or not isinstance(self.value, int | float)
+        ):
+            raise ValueError(f"op '{self.op}' compares numbers: give a numeric value")
+        if self.op == "in" and not isinstance(self.value, list):
+            raise ValueError("op 'in' needs an array of strings")
+        return self
+
+
+class AttributeRule(BaseModel):
+    """How the ranker uses one per-item attribute (from the request, else the catalog).
+
+    ``boost`` / ``demote`` add / subtract ``weight`` times the candidates' score range when ``when``
+    holds; ``prefer_lower`` / ``prefer_higher`` add up to ``weight`` times the score range, scaled
+    linearly over the candidates' values (a price preference).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    effect: Literal["boost", "demote", "prefer_lower", "prefer_higher"] = Field(description="What the rule does.")
+    when: Condition | None = Field(None, description="Required for boost and demote.")
+    weight: float = Field(0.2, gt=0, le=10, description="Strength, as a fraction of the candidates' score range.")
+
+    @model_validator(mode="after")
+    def _when_fits_effect(self) -> AttributeRule:
+        if self.effect in {"boost", "demote"} and self.when is None:
+            raise ValueError(f"effect '{self.effect}' needs a 'when' condition, e.g. {{'op': 'eq', 'value': 0}}")
+        if self.effect in {"prefer_lower", "prefer_higher"} and self.when is not None:
+            raise ValueError(f"effect '{self.effect}' takes no 'when' condition")
+        return self
+
+
+class ModelDefinition(BaseModel):
+    """``PUT /v1/models/{model_id}``: what to train and how the ranker serves it."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "recipe": "als",
+                    "params": {"factors": 64, "iterations": 15},
+                    "event_weights": {"view": 1, "add_to_cart": 3, "purchase": 5},
+                    "attributes": {
+                        "stock": {"effect": "demote", "when": {"op": "eq", "value": 0}, "weight": 1.0},
+                        "on_sale": {"effect": "boost", "when": {"op": "eq", "value": True}, "weight": 0.2},
+                        "price": {"effect": "prefer_lower", "weight": 0.1},
+                    },
+                }
+            ]
+        },
+    )
+
+    recipe: Recipe = Field(description="popularity, trending (time-decayed popularity), item_knn, als or ease.")
+    params: dict[Annotated[str, Field(max_length=64)], Any] = Field(
+        default_factory=dict, max_length=32, description="Hyper-parameters of the recipe; omitted ones take defaults."
+    )
+    event_weights: dict[EventType, float | EventWeight] | None = Field(
+        None,
+        max_length=MAX_EVENT_TYPES,
+        description='Weight per event type ("*" for all others); omitted: view/click 1, add_to_cart 3, '
+        "purchase 5, rating 1 when value ≥ 4, others 1.",
+    )
+    attributes: dict[Annotated[str, Field(min_length=1, max_length=128)], AttributeRule] = Field(
+        default_factory=dict,
+        max_length=MAX_ATTRIBUTE_RULES,
+        description="Per-item attributes wired into ranking inference, by catalog property name.",
+    )
+
+    @model_validator(mode="after")
+    def _params_fit_recipe(self) -> ModelDefinition:
+        # The recipe's own check: unknown names, wrong types and out-of-range values, with the allowed ones.
+        resolve_params(self.recipe, self.params)
+        return self
+
+    @field_validator("event_weights")
+    @classmethod
+    def _finite_weights(cls, weights: dict[str, float | EventWeight] | None) -> dict[str, float | EventWeight] | None:
+        for name, weight in (weights or {}).items():
+            if isinstance(weight, float | int) and not (math.isfinite(weight) and 0 <= weight <= 1000):
+                raise ValueError(f"event weight of '{name}' must be between 0 and 1000")
+        return weights
+
+    def stored_event_weights(self) -> dict[str, Any]:
+        if self.event_weights is None:
+            return dict(DEFAULT_EVENT_WEIGHTS)
+        return {
+            name: weight.model_dump(exclude_none=True) if isinstance(weight, EventWeight) else float(weight)
+            for name, weight in self.event_weights.items()
+        }
+
+
+class ModelVersionView(BaseModel):
+    version: int = Field(description="Monotonic version number.")
+    trained_at: str = Field(description="ISO-8601 time the version was published.")
+    metrics: dict[str, Any] = Field(description="Training metrics: sizes, fit time, holdout Recall@K / NDCG@K.")
+
+
+class ModelView(BaseModel):
+    """``GET /v1/models/{model_id}``: the definition, its status and its versions."""
+
+    model_id: str
+    recipe: str
+    params: dict[str, Any] = Field(description="The resolved hyper-parameters (defaults filled in).")
+    event_weights: dict[str, Any]
+    attributes: dict[str, Any]
+    status: Literal["untrained", "training", "ready", "failed"] = Field(
+        description="untrained → training → ready (or failed, with the reason); retraining keeps serving the "
+        "current version until the new one is published."
+    )
+    reason: str | None = Field(None, description="Why the last training failed.")
+    current_version: int | None = Field(None, description="The version that serves requests.")
+    versions: list[ModelVersionView] = Field(default_factory=list, description="Published versions, newest first.")
+    created_at: str
+    updated_at: str
+
+
+class ModelList(BaseModel):
+    models: list[ModelView]
+    next_cursor: str | None = None
+
+
+class TrainingAccepted(BaseModel):
+    """``POST /v1/models/{model_id}/train`` → 202."""
+
+    model_id: str
+    status: Literal["training"] = "training"
+    job_id: str = Field(description="Identifies this training run in the logs and the registry.")

@@ -1,0 +1,1 @@
+"""Serving trained models: the artifact cache, request-time history, scoring and attribute rules."""

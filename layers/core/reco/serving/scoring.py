@@ -1,0 +1,48 @@
+"""One score per catalog item for a request: the user's model state, fresh events folded in, or trending."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from reco.models import ModelArtifact
+from reco.records import Event
+from reco.training.dataset import USER_PREFIX, event_weight
+
+
+@dataclass(frozen=True)
+class ScoreSource:
+    """Where a request's scores came from; ``fallback`` is set when nothing personal was known."""
+
+    personalised_by: str  # "user", "user+recent_events", "recent_events" or "none"
+    fallback: str | None = None
+    reason: str | None = None
+
+
+def score_for(artifact: ModelArtifact, user_id: str | None, events: Sequence[Event]) -> tuple[np.ndarray, ScoreSource]:
+    """Scores of every item in the artifact (float32), and how they were obtained.
+
+    - a user the model was trained on: their model state, plus events newer than the training data
+      folded in (so the very next request reflects a click);
+    - a session, an anonymous or a new user with recent events: those events folded in;
+    - nobody known: the artifact's trending scores.
+    """
+    model = artifact.model
+    user_row = artifact.user_row(USER_PREFIX + user_id) if user_id is not None else None
+    data_until = float(artifact.metadata.get("data_until", 0.0))
+    fresh = [e for e in events if user_row is None or e.timestamp.timestamp() > data_until]
+    weights_table = artifact.metadata.get("event_weights", {})
+    weights = np.fromiter((event_weight(e.type, e.value, weights_table) for e in fresh), np.float32, len(fresh))
+    rows = artifact.item_rows([e.item_id for e in fresh])
+    usable = (rows >= 0) & (weights > 0)
+    history = (rows[usable], weights[usable])
+    if user_row is not None:
+        if not usable.any():
+            return model.score_users(np.array([user_row]))[0], ScoreSource("user")
+        return model.user_scores(user_row, history), ScoreSource("user+recent_events")
+    if usable.any():
+        return model.score_history(*history), ScoreSource("recent_events")
+    reason = "unknown user with no recent events" if user_id is not None else "session with no recent events"
+    return artifact.trending, ScoreSource("none", fallback="trending", reason=reason)

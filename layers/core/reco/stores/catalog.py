@@ -1,0 +1,196 @@
+"""Items and users in the catalog table: ``pk = <tenant>#item | <tenant>#user``, ``sk = <id>``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from botocore.exceptions import ClientError
+
+from reco.errors import ServiceUnavailable
+from reco.records import IngestResult, Item, Page, Rejection, User, iso_millis
+from reco.settings import get_settings
+from reco.stores.aws import cached_store, dynamodb_table, tenant_key
+from reco.stores.codec import (
+    MAX_ATTEMPTS,
+    RETRYABLE_ERRORS,
+    backoff_seconds,
+    error_code,
+    from_dynamo_properties,
+    query_page,
+    to_dynamo_properties,
+)
+
+ITEM = "item"
+USER = "user"
+BATCH_WRITE_SIZE = 25  # DynamoDB's BatchWriteItem limit
+BATCH_GET_SIZE = 100  # DynamoDB's BatchGetItem limit
+ITER_PAGE_SIZE = 1000
+
+Record = TypeVar("Record", Item, User)
+Request = dict[str, Any]
+
+
+def busy(code: str) -> str:
+    return f"not stored: the catalog table is busy ({code}); resend this row"
+
+
+class CatalogStore:
+    """A tenant's items and users. Writes replace a record's properties as a whole (PUT semantics)."""
+
+    def __init__(
+        self,
+        table: Any,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        max_attempts: int = MAX_ATTEMPTS,
+    ) -> None:
+        self._table = table
+        self._sleep = sleep
+        self._clock = clock
+        self._max_attempts = max_attempts
+
+    # ------------------------------------------------------------------ writes
+    def put_items(self, tenant: str, items: Sequence[Item]) -> IngestResult:
+        """Upsert items (ids unique within the call); rejections are by position in ``items``."""
+        return self._put(tenant, ITEM, items)
+
+    def put_users(self, tenant: str, users: Sequence[User]) -> IngestResult:
+        return self._put(tenant, USER, users)
+
+    def delete_item(self, tenant: str, item_id: str) -> bool:
+        """True if the item existed and is gone, False if there was no such item."""
+        try:
+            self._table.delete_item(
+                Key={"pk": tenant_key(tenant, ITEM), "sk": item_id}, ConditionExpression="attribute_exists(pk)"
+            )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def _put(self, tenant: str, kind: str, records: Sequence[Record]) -> IngestResult:
+        updated_at = iso_millis(self._clock())
+        position = {record.id: index for index, record in enumerate(records)}
+        requests = [
+            {
+                "PutRequest": {
+                    "Item": {
+                        "pk": tenant_key(tenant, kind),
+                        "sk": record.id,
+                        "properties": to_dynamo_properties(record.properties),
+                        "updated_at": updated_at,
+                    }
+                }
+            }
+            for record in records
+        ]
+        rejected = []
+        for start in range(0, len(requests), BATCH_WRITE_SIZE):
+            for request, error in self._batch_write(requests[start : start + BATCH_WRITE_SIZE]):
+                rejected.append(Rejection(position[request["PutRequest"]["Item"]["sk"]], error))
+        rejected.sort(key=lambda r: r.index)
+        return IngestResult(accepted=len(records) - len(rejected), rejected=rejected)
+
+    def _batch_write(self, requests: list[Request]) -> list[tuple[Request, str]]:
+        """Write up to 25 rows, retrying what DynamoDB left unprocessed; returns the rows it could not write."""
+        client, name = self._table.meta.client, self._table.name
+        pending, attempt = requests, 0
+        while True:
+            try:
+                response = client.batch_write_item(RequestItems={name: pending})
+            except ClientError as error:
+                code = error_code(error)
+                if code == "ValidationException":
+                    return self._put_one_by_one(pending)  # find the row DynamoDB refuses; store the others
+                if code not in RETRYABLE_ERRORS:
+                    raise
+                reason = busy(code)
+            else:
+                pending = response.get("UnprocessedItems", {}).get(name, [])
+                if not pending:
+                    return []
+                reason = busy("unprocessed items")
+            attempt += 1
+            if attempt >= self._max_attempts:
+                return [(request, reason) for request in pending]
+            self._sleep(backoff_seconds(attempt))
+
+    def _put_one_by_one(self, requests: list[Request]) -> list[tuple[Request, str]]:
+        failed = []
+        for request in requests:
+            try:
+                self._table.put_item(Item=request["PutRequest"]["Item"])
+            except ClientError as error:
+                code = error_code(error)
+                if code == "ValidationException":
+                    failed.append((request, f"not stored: {error.response['Error'].get('Message', code)}"))
+                elif code in RETRYABLE_ERRORS:
+                    failed.append((request, busy(code)))
+                else:
+                    raise
+        return failed
+
+    # ------------------------------------------------------------------ reads
+    def get_item(self, tenant: str, item_id: str) -> Item | None:
+        return self._get(tenant, ITEM, item_id, Item)
+
+    def get_user(self, tenant: str, user_id: str) -> User | None:
+        return self._get(tenant, USER, user_id, User)
+
+    def list_items(self, tenant: str, cursor: str | None = None, limit: int = 20) -> Page[Item]:
+        """Items in id order, ``limit`` at a time; ``cursor`` is a previous page's ``next_cursor``."""
+        rows, next_cursor = query_page(self._table.query, tenant_key(tenant, ITEM), limit, cursor, ConsistentRead=True)
+        return Page([self._record(Item, row) for row in rows], next_cursor)
+
+    def iter_items(self, tenant: str) -> Iterator[Item]:
+        """Every item of the tenant (for training), read page by page."""
+        cursor: str | None = None
+        while True:
+            rows, cursor = query_page(self._table.query, tenant_key(tenant, ITEM), ITER_PAGE_SIZE, cursor)
+            yield from (self._record(Item, row) for row in rows)
+            if cursor is None:
+                return
+
+    def get_items(self, tenant: str, item_ids: Iterable[str]) -> dict[str, Item]:
+        """``{id: item}`` for the ids that exist (BatchGetItem, 100 at a time, unprocessed keys retried)."""
+        client, name, partition = self._table.meta.client, self._table.name, tenant_key(tenant, ITEM)
+        unique = list(dict.fromkeys(item_ids))
+        found: dict[str, Item] = {}
+        for start in range(0, len(unique), BATCH_GET_SIZE):
+            keys = [{"pk": partition, "sk": item_id} for item_id in unique[start : start + BATCH_GET_SIZE]]
+            attempt = 0
+            while keys:
+                response = client.batch_get_item(RequestItems={name: {"Keys": keys}})
+                for row in response.get("Responses", {}).get(name, []):
+                    found[row["sk"]] = self._record(Item, row)
+                keys = response.get("UnprocessedKeys", {}).get(name, {}).get("Keys", [])
+                if keys:
+                    attempt += 1
+                    if attempt >= self._max_attempts:
+                        raise ServiceUnavailable("the catalog table is busy: retry in a few seconds")
+                    self._sleep(backoff_seconds(attempt))
+        return found
+
+    def _get(self, tenant: str, kind: str, record_id: str, record: type[Record]) -> Record | None:
+        key = {"pk": tenant_key(tenant, kind), "sk": record_id}
+        row = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
+        return None if row is None else self._record(record, row)
+
+    @staticmethod
+    def _record(record: type[Record], row: dict[str, Any]) -> Record:
+        updated_at = row.get("updated_at")
+        return record(
+            id=str(row["sk"]),
+            properties=from_dynamo_properties(row.get("properties")),
+            updated_at=datetime.fromisoformat(updated_at) if isinstance(updated_at, str) else None,
+        )
+
+
+@cached_store
+def catalog_store() -> CatalogStore:
+    return CatalogStore(dynamodb_table(get_settings().catalog_table))

@@ -1,0 +1,54 @@
+"""Decision logs in DynamoDB: ``pk = <tenant>#<rec_id>``, ``sk = decision``, expiring after the retention."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from reco.decisions import Decision
+from reco.settings import get_settings
+from reco.stores.aws import cached_store, dynamodb_table, tenant_key
+from reco.stores.models import from_dynamo, to_dynamo
+
+
+class DecisionStore:
+    def __init__(self, table: Any, ttl_days: int) -> None:
+        self._table = table
+        self._ttl_seconds = ttl_days * 86_400
+
+    def record(self, tenant: str, decision: Decision) -> None:
+        now = time.time()
+        item = {
+            "pk": tenant_key(tenant, decision.rec_id),
+            "sk": "decision",
+            "endpoint": decision.endpoint,
+            "items": decision.items,
+            "scores": to_dynamo([round(s, 6) for s in decision.scores]),
+            "context": to_dynamo(decision.context),
+            "created_at": datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "expires_at": int(now) + self._ttl_seconds,
+        }
+        optional = {
+            "user_id": decision.user_id,
+            "session_id": decision.session_id,
+            "model_id": decision.model_id,
+            "model_version": decision.model_version,
+            "fallback": decision.fallback,
+            "request_id": decision.request_id,
+        }
+        item.update({k: v for k, v in optional.items() if v is not None})
+        self._table.put_item(Item=item)
+
+    def get(self, tenant: str, rec_id: str) -> dict[str, Any] | None:
+        """The decision behind ``rec_id``, unless it expired (DynamoDB deletes expired rows lazily)."""
+        item = self._table.get_item(Key={"pk": tenant_key(tenant, rec_id), "sk": "decision"}).get("Item")
+        if item is None or int(item.get("expires_at", 0)) <= time.time():
+            return None
+        return dict(from_dynamo(item))
+
+
+@cached_store
+def decision_store() -> DecisionStore:
+    settings = get_settings()
+    return DecisionStore(dynamodb_table(settings.decisions_table), settings.decision_log_ttl_days)

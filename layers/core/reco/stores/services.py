@@ -1,0 +1,38 @@
+"""The concrete stores each domain service runs on, built once per container."""
+
+from __future__ import annotations
+
+from reco.ranking.service import RankingServices
+from reco.serving.cache import ModelCache
+from reco.serving.history import RecentEvents
+from reco.settings import get_settings
+from reco.stores.artifacts import artifact_storage
+from reco.stores.aws import cached_store
+from reco.stores.catalog import catalog_store
+from reco.stores.decisions import decision_store
+from reco.stores.events import event_store
+from reco.stores.launchers import LambdaTrainingLauncher, ThreadTrainingLauncher
+from reco.stores.models import model_registry
+from reco.training.service import TrainingLauncher, TrainingServices
+
+
+def training_services() -> TrainingServices:
+    return TrainingServices(model_registry(), event_store(), catalog_store(), artifact_storage())
+
+
+@cached_store
+def training_launcher() -> TrainingLauncher:
+    settings = get_settings()
+    if settings.training_launcher == "lambda":
+        return LambdaTrainingLauncher.from_function_name(settings.train_function)
+    return ThreadTrainingLauncher(training_services)
+
+
+@cached_store
+def model_cache() -> ModelCache:
+    return ModelCache(model_registry(), artifact_storage(), get_settings().model_refresh_seconds)
+
+
+@cached_store
+def ranking_services() -> RankingServices:
+    return RankingServices(model_cache(), RecentEvents(event_store()), decision_store())

@@ -1,0 +1,60 @@
+"""A tenant's events as the weighted user-by-item interactions a recipe is fitted on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from reco.models import Interactions
+from reco.records import Event
+
+USER_PREFIX = "u#"
+SESSION_PREFIX = "s#"
+
+
+def row_key(user_id: str | None, session_id: str | None) -> str:
+    """The matrix row of an event: its user, else its session (sessions teach item-to-item patterns)."""
+    return USER_PREFIX + user_id if user_id is not None else SESSION_PREFIX + str(session_id)
+
+
+def event_weight(event_type: str, value: float | None, weights: Mapping[str, Any]) -> float:
+    """How much one event counts under a model's ``event_weights`` (0: ignored).
+
+    An entry is a number, or ``{"weight", "min_value"?, "use_value"?}``; types without an entry take
+    the ``"*"`` entry, and are ignored when there is none.
+    """
+    rule = weights.get(event_type, weights.get("*", 0.0))
+    if isinstance(rule, Mapping):
+        min_value = rule.get("min_value")
+        if min_value is not None and (value is None or value < min_value):
+            return 0.0
+        weight = float(rule.get("weight", 1.0))
+        return weight * value if rule.get("use_value") and value is not None else weight
+    return float(rule)
+
+
+def build_interactions(
+    events: Iterable[Event], weights: Mapping[str, Any], catalog_item_ids: Iterable[str] = ()
+) -> Interactions:
+    """Weighted interactions from events; events that weigh nothing are left out."""
+    rows: list[str] = []
+    items: list[str] = []
+    values: list[float] = []
+    times: list[float] = []
+    for event in events:
+        weight = event_weight(event.type, event.value, weights)
+        if weight <= 0:
+            continue
+        rows.append(row_key(event.user_id, event.session_id))
+        items.append(event.item_id)
+        values.append(weight)
+        times.append(event.timestamp.timestamp())
+    return Interactions.from_events(
+        rows,
+        items,
+        np.asarray(values, dtype=np.float32),
+        np.asarray(times, dtype=np.float64),
+        catalog_item_ids=list(catalog_item_ids),
+    )

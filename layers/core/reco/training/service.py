@@ -1,0 +1,138 @@
+"""Training requests and training runs: events → fitted recipe → artifact → published version."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from reco.errors import ModelNotFound, NoTrainingData
+from reco.evaluation import evaluate, split_by_time
+from reco.ids import ksuid
+from reco.models import Interactions, ModelArtifact, fit_recipe, resolve_params
+from reco.observability import logger
+from reco.records import Event, Item
+from reco.registry import ArtifactStorage, ModelRegistry, ModelVersion, artifact_key
+from reco.training.dataset import build_interactions
+
+# A run that has not finished after this long is presumed dead (the train function's timeout is 900 s).
+TRAINING_STALE_SECONDS = 960.0
+# Holdout metrics cost a second fit: skip them for tenants big enough to make that expensive.
+HOLDOUT_MAX_EVENTS = 2_000_000
+HOLDOUT_K = (10, 20)
+
+
+@dataclass(frozen=True)
+class TrainingJob:
+    tenant: str
+    model_id: str
+    job_id: str
+
+
+class EventSource(Protocol):
+    def has_events(self, tenant: str) -> bool: ...
+
+    def iter_events(self, tenant: str) -> Iterator[Event]: ...
+
+
+class CatalogSource(Protocol):
+    def iter_items(self, tenant: str) -> Iterator[Item]: ...
+
+
+class TrainingLauncher(Protocol):
+    """Starts :func:`run_training` elsewhere: the train function in AWS, a thread locally."""
+
+    def launch(self, job: TrainingJob) -> None: ...
+
+
+@dataclass(frozen=True)
+class TrainingServices:
+    registry: ModelRegistry
+    events: EventSource
+    catalog: CatalogSource
+    artifacts: ArtifactStorage
+
+
+def request_training(
+    tenant: str, model_id: str, registry: ModelRegistry, events: EventSource, launcher: TrainingLauncher
+) -> TrainingJob:
+    """Check that training can start, mark the model as training, and launch the run."""
+    if registry.get(tenant, model_id) is None:
+        raise ModelNotFound(f"model not found: '{model_id}'", data={"model_id": model_id})
+    if not events.has_events(tenant):
+        raise NoTrainingData("this tenant has no events to train on yet: send interactions to POST /v1/events first")
+    job = TrainingJob(tenant, model_id, ksuid())
+    registry.start_training(tenant, model_id, job.job_id, TRAINING_STALE_SECONDS)
+    launcher.launch(job)
+    logger.info("training requested", extra={"model_id": model_id, "job_id": job.job_id})
+    return job
+
+
+def run_training(job: TrainingJob, services: TrainingServices) -> ModelVersion | None:
+    """Fit the model's recipe on the tenant's events and publish the artifact as the next version.
+
+    A failure is recorded in the registry (status ``failed`` with the reason) rather than raised:
+    retrying a deterministic failure would only fail again.
+    """
+    registry = services.registry
+    try:
+        version = _train_and_publish(job, services)
+    except Exception as error:  # every failure must reach the registry
+        reason = str(error) if isinstance(error, NoTrainingData | ValueError) else f"{type(error).__name__}: {error}"
+        logger.exception("training failed", extra={"model_id": job.model_id, "job_id": job.job_id})
+        registry.fail(job.tenant, job.model_id, job.job_id, reason)
+        return None
+    logger.info("training published", extra={"model_id": job.model_id, "version": version.version})
+    return version
+
+
+def _train_and_publish(job: TrainingJob, services: TrainingServices) -> ModelVersion:
+    record = services.registry.get(job.tenant, job.model_id)
+    if record is None:
+        raise ModelNotFound(f"model not found: '{job.model_id}'")
+    params = resolve_params(record.recipe, record.params)
+    properties = {item.id: item.properties for item in services.catalog.iter_items(job.tenant)}
+    interactions = build_interactions(services.events.iter_events(job.tenant), record.event_weights, properties)
+    if interactions.n_events == 0:
+        raise NoTrainingData("no event of this tenant carries weight under the model's event_weights")
+    metrics: dict[str, Any] = {
+        "n_events": interactions.n_events,
+        "n_users": interactions.n_users,
+        "n_items": interactions.n_items,
+    }
+    if interactions.n_events <= HOLDOUT_MAX_EVENTS:
+        metrics.update(holdout_metrics(record.recipe, params, interactions))
+    started = time.perf_counter()
+    trained_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    artifact = ModelArtifact.train(
+        record.recipe,
+        params,
+        interactions,
+        item_properties=properties,
+        metadata={
+            "trained_at": trained_at,
+            "data_until": float(interactions.timestamps.max()),
+            "event_weights": record.event_weights,
+            "model_id": job.model_id,
+            "job_id": job.job_id,
+        },
+    )
+    metrics["fit_seconds"] = round(time.perf_counter() - started, 3)
+    number = services.registry.next_version(job.tenant, job.model_id)
+    key = artifact_key(job.tenant, job.model_id, number)
+    services.artifacts.put(key, artifact.to_bytes())
+    version = ModelVersion(number, key, trained_at, metrics)
+    services.registry.publish(job.tenant, job.model_id, job.job_id, version)
+    return version
+
+
+def holdout_metrics(recipe: str, params: dict[str, Any], interactions: Interactions) -> dict[str, Any]:
+    """Recall / NDCG / coverage at K on each user's newest 20 % of interactions, fitted on the rest."""
+    train, test = split_by_time(interactions, test_fraction=0.2)
+    if not test:
+        return {}
+    model = fit_recipe(recipe, params, train)
+    result = evaluate(model, train, test, ks=HOLDOUT_K)
+    return {f"holdout_{name}": round(float(value), 4) for name, value in result.items()}
