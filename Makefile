@@ -27,11 +27,12 @@ TTL ?= 3600
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
 
-$(VENV)/.installed: requirements-dev.txt layers/core/requirements.txt
+$(VENV)/.installed: requirements-dev.txt layers/core/requirements.txt pyproject.toml
 	@test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)
 	@echo "installing runtime and test dependencies into $(VENV) ..."
 	@$(VENV)/bin/pip install $(PIP) --upgrade pip $(QUIET_PIP)
 	@$(VENV)/bin/pip install $(PIP) -r requirements-dev.txt $(QUIET_PIP)
+	@$(VENV)/bin/pip install $(PIP) --no-deps -e . $(QUIET_PIP)
 	@touch $@
 
 $(TOOLS)/.installed: requirements-tools.txt
@@ -68,8 +69,11 @@ PY312_DIR := $(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.12*/bin)))
 build: tools  ## sam build into .aws-sam/ (the layer and every function), ready for sam deploy
 	PATH="$(PY312_DIR):$$PATH" $(TOOLS)/bin/sam build
 
-bench: install  ## measure latency and memory (numbers go into the README)
+bench: install  ## measure latency, memory, ALS fit vs implicit, ranking and artifact load (numbers go into the README)
 	$(VENV)/bin/python -m bench.recommend
+	@$(VENV)/bin/pip install $(PIP) -r requirements-bench.txt $(QUIET_PIP) \
+		|| echo "could not install requirements-bench.txt: the comparison with implicit is skipped"
+	$(VENV)/bin/python -m bench.models
 
 openapi: install  ## regenerate docs/openapi.json from the composed app
 	$(VENV)/bin/python -m local.openapi > docs/openapi.json

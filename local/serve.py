@@ -1,12 +1,30 @@
 """``make run``: every route on http://127.0.0.1:3000, in front of an in-memory AWS.
 
-Environment: PORT (default 3000), RECO_THROTTLING=off to disable the throttle (benchmarks).
+Environment: PORT (default 3000), RECO_THROTTLING=off to disable the throttle (benchmarks),
+RECO_DEMO=off to start without the demo tenant.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from pathlib import Path
+
+
+ENDPOINT_FILE = Path(".local/aws-endpoint.json")
+ENDPOINT_KEYS = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION")
+
+
+def write_endpoint_file() -> None:
+    """Tell `reco --local` where this run's in-memory AWS is, and the names of its tables."""
+    from local.aws import local_resource_names
+    from local.template import function_environment
+
+    settings = {key: os.environ[key] for key in ENDPOINT_KEYS}
+    settings.update(function_environment(local_resource_names()))
+    ENDPOINT_FILE.parent.mkdir(exist_ok=True)
+    ENDPOINT_FILE.write_text(json.dumps(settings, indent=2))
 
 
 def main() -> None:
@@ -18,6 +36,12 @@ def main() -> None:
     try:
         os.environ.update(function_environment(provision_resources()))
         os.environ.setdefault("POWERTOOLS_DEV", "false")
+        write_endpoint_file()
+        if os.environ.get("RECO_DEMO", "on").lower() not in {"0", "off", "false", "no"}:
+            from local.demo import seed_demo
+
+            print("loading the demo tenant and training its model ...", file=sys.stderr, flush=True)
+            print(seed_demo(), file=sys.stderr, flush=True)
 
         import uvicorn
 
@@ -43,6 +67,7 @@ def main() -> None:
         )
         uvicorn.run(app, host="127.0.0.1", port=port, access_log=False, log_level="warning")
     finally:
+        ENDPOINT_FILE.unlink(missing_ok=True)
         moto_server.stop()
         print("reco stopped", file=sys.stderr, flush=True)
 
