@@ -14,9 +14,10 @@ from reco.training.service import TrainingJob, run_training
 
 DEMO_TENANT = "demo"
 DEMO_MODEL = "demo-als"
-# Out-of-stock items sink, items on sale rise a little: the attribute rules the README shows.
+# Out-of-stock items sink below all others (weight > 1: more than the whole score range), items on sale
+# rise a little: the attribute rules the README shows.
 DEMO_ATTRIBUTES = {
-    "stock": {"effect": "demote", "when": {"op": "eq", "value": 0}, "weight": 1.0},
+    "stock": {"effect": "demote", "when": {"op": "eq", "value": 0}, "weight": 2.0},
     "on_sale": {"effect": "boost", "when": {"op": "eq", "value": True}, "weight": 0.1},
 }
 

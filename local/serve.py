@@ -11,9 +11,14 @@ import os
 import sys
 from pathlib import Path
 
-
 ENDPOINT_FILE = Path(".local/aws-endpoint.json")
-ENDPOINT_KEYS = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION")
+ENDPOINT_KEYS = (
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_DEFAULT_REGION",
+)
 
 
 def write_endpoint_file() -> None:

@@ -76,4 +76,6 @@ def test_models_role_may_invoke_only_the_train_function(transformed: dict[str, A
     role = transformed["Resources"]["ModelsFunctionRole"]["Properties"]
     statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
     invoke = [s for s in statements if s["Action"] == "lambda:InvokeFunction"]
-    assert invoke == [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": {"Fn::GetAtt": ["TrainFunction", "Arn"]}}]
+    assert invoke == [
+        {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": {"Fn::GetAtt": ["TrainFunction", "Arn"]}}
+    ]

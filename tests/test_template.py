@@ -97,7 +97,12 @@ def granted_actions(function: str) -> set[str]:
 
 
 def test_ranking_reads_single_items_and_partitions_and_writes_only_decisions() -> None:
-    assert granted_actions("RankingFunction") == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "s3:GetObject"}
+    assert granted_actions("RankingFunction") == {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "s3:GetObject",
+    }
 
 
 def test_no_function_may_scan_a_table() -> None:

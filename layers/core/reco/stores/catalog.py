@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
-from reco.errors import ServiceUnavailable
 from reco.records import IngestResult, Item, Page, Rejection, User, iso_millis
 from reco.settings import get_settings
 from reco.stores.aws import cached_store, dynamodb_table, tenant_key
@@ -17,6 +16,7 @@ from reco.stores.codec import (
     MAX_ATTEMPTS,
     RETRYABLE_ERRORS,
     backoff_seconds,
+    batch_get,
     error_code,
     from_dynamo_properties,
     query_page,
@@ -26,7 +26,6 @@ from reco.stores.codec import (
 ITEM = "item"
 USER = "user"
 BATCH_WRITE_SIZE = 25  # DynamoDB's BatchWriteItem limit
-BATCH_GET_SIZE = 100  # DynamoDB's BatchGetItem limit
 ITER_PAGE_SIZE = 1000
 
 Record = TypeVar("Record", Item, User)
@@ -158,22 +157,17 @@ class CatalogStore:
 
     def get_items(self, tenant: str, item_ids: Iterable[str]) -> dict[str, Item]:
         """``{id: item}`` for the ids that exist (BatchGetItem, 100 at a time, unprocessed keys retried)."""
-        client, name, partition = self._table.meta.client, self._table.name, tenant_key(tenant, ITEM)
-        unique = list(dict.fromkeys(item_ids))
-        found: dict[str, Item] = {}
-        for start in range(0, len(unique), BATCH_GET_SIZE):
-            keys = [{"pk": partition, "sk": item_id} for item_id in unique[start : start + BATCH_GET_SIZE]]
-            attempt = 0
-            while keys:
-                response = client.batch_get_item(RequestItems={name: {"Keys": keys}})
-                for row in response.get("Responses", {}).get(name, []):
-                    found[row["sk"]] = self._record(Item, row)
-                keys = response.get("UnprocessedKeys", {}).get(name, {}).get("Keys", [])
-                if keys:
-                    attempt += 1
-                    if attempt >= self._max_attempts:
-                        raise ServiceUnavailable("the catalog table is busy: retry in a few seconds")
-                    self._sleep(backoff_seconds(attempt))
+        partition = tenant_key(tenant, ITEM)
+        keys = [{"pk": partition, "sk": item_id} for item_id in dict.fromkeys(item_ids)]
+        rows = batch_get(
+            self._table.meta.client,
+            self._table.name,
+            keys,
+            sleep=self._sleep,
+            max_attempts=self._max_attempts,
+            busy_message="the catalog table is busy: retry in a few seconds",
+        )
+        found = {str(row["sk"]): self._record(Item, row) for row in rows}
         return found
 
     def _get(self, tenant: str, kind: str, record_id: str, record: type[Record]) -> Record | None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from reco.errors import MalformedCursor
+from reco.errors import MalformedCursor, ServiceUnavailable
 from reco.records import Properties, PropertyValue
 
 DYNAMODB_DIGITS = Context(prec=38)
@@ -127,3 +127,32 @@ def error_code(error: ClientError) -> str:
 def backoff_seconds(attempt: int) -> float:
     """Exponential backoff with full jitter (concurrent writers do not retry in step)."""
     return random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))  # noqa: S311
+
+
+BATCH_GET_SIZE = 100  # DynamoDB's BatchGetItem limit
+
+
+def batch_get(
+    client: Any,
+    table_name: str,
+    keys: list[dict[str, str]],
+    *,
+    sleep: Callable[[float], None],
+    max_attempts: int = MAX_ATTEMPTS,
+    busy_message: str,
+) -> list[dict[str, Any]]:
+    """The rows that exist among ``keys`` (BatchGetItem, 100 at a time, unprocessed keys retried)."""
+    rows: list[dict[str, Any]] = []
+    for start in range(0, len(keys), BATCH_GET_SIZE):
+        pending = keys[start : start + BATCH_GET_SIZE]
+        attempt = 0
+        while pending:
+            response = client.batch_get_item(RequestItems={table_name: {"Keys": pending}})
+            rows.extend(response.get("Responses", {}).get(table_name, []))
+            pending = response.get("UnprocessedKeys", {}).get(table_name, {}).get("Keys", [])
+            if pending:
+                attempt += 1
+                if attempt >= max_attempts:
+                    raise ServiceUnavailable(busy_message)
+                sleep(backoff_seconds(attempt))
+    return rows

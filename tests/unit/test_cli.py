@@ -1,0 +1,84 @@
+"""The `reco` command line, in-process against the in-memory AWS."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from unittest.mock import patch
+
+import pytest
+
+from reco.cli import main
+from reco.stores import catalog_store, event_store, model_registry
+
+SHARED_ML100K = Path(__file__).resolve().parents[2].parent / "shared/data/ml-100k"
+
+
+@contextmanager
+def freeze_later() -> Iterator[None]:
+    """time.time() an hour later: the import shifts its timestamps to end at a different now."""
+    later = time.time() + 3600
+    with patch("reco.imports.time.time", return_value=later):
+        yield
+
+
+def write_tiny_ml100k(folder: Path) -> None:
+    folder.mkdir()
+    rows = [
+        (1, 1, 5, 881250949),
+        (1, 2, 4, 881250950),
+        (2, 1, 3, 881250951),
+        (2, 3, 5, 881250952),
+        (3, 2, 4, 881250953),
+    ]
+    (folder / "u.data").write_text("".join(f"{u}\t{i}\t{r}\t{t}\n" for u, i, r, t in rows))
+    (folder / "u.genre").write_text("unknown|0\nAction|1\nComedy|2\n\n")
+    flags = {1: "0|1|0", 2: "0|0|1", 3: "0|1|1"}
+    (folder / "u.item").write_text(
+        "".join(f"{i}|Movie {i} (1995)|01-Jan-1995||http://x|{flags[i]}\n" for i in (1, 2, 3)), encoding="latin-1"
+    )
+
+
+def test_import_movielens_then_train_then_evaluate(
+    aws: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_tiny_ml100k(tmp_path / "ml")
+    assert main(["--tenant", "films", "import-movielens", str(tmp_path / "ml")]) == 0
+    assert "events: 5 accepted, 0 rejected" in capsys.readouterr().out
+    item = catalog_store().get_item("films", "1")
+    assert item is not None and item.properties["title"] == "Movie 1 (1995)"
+    assert item.properties["genres"] == ["Action"]
+    events = event_store().recent("films", user_id="2")
+    assert [(e.item_id, e.type, e.value) for e in events] == [("3", "rating", 5), ("1", "rating", 3)]
+    # A re-import stores nothing twice, even though its timestamps are shifted to a later "now".
+    assert main(["--tenant", "films", "import-movielens", str(tmp_path / "ml")]) == 0
+    assert "events: 5 accepted, 0 rejected" in capsys.readouterr().out
+    assert len(event_store().recent("films", user_id="2")) == 2
+    with freeze_later():
+        assert main(["--tenant", "films", "import-movielens", str(tmp_path / "ml")]) == 0
+    assert len(event_store().recent("films", user_id="2")) == 2
+
+    assert main(["--tenant", "films", "train", "pop", "--recipe", "popularity"]) == 0
+    assert "pop: version 1 published" in capsys.readouterr().out
+    assert model_registry().get("films", "pop").current_version == 1  # type: ignore[union-attr]
+
+    assert main(["--tenant", "films", "evaluate", "pop", "--k", "1,2"]) == 0
+    table = capsys.readouterr().out
+    assert "recall@1" in table and "popularity" in table
+
+
+def test_errors_are_one_line_and_exit_2(aws: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["train", "nope"]) == 2
+    assert "model not found: 'nope' (give --recipe to define it)" in capsys.readouterr().err
+    assert main(["import-movielens", "/nonexistent"]) == 2
+
+
+@pytest.mark.skipif(not SHARED_ML100K.exists(), reason="../shared/data/ml-100k is not present")
+def test_evaluate_on_movielens_prints_every_recipe(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate", "--movielens", str(SHARED_ML100K), "--recipes", "popularity,ease", "--k", "20"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:4] == ["recipe", "recall@20", "ndcg@20", "coverage@20"]
+    recall = {line.split()[0]: float(line.split()[1]) for line in lines[1:]}
+    assert recall["ease"] >= 0.19 and recall["popularity"] < recall["ease"]
