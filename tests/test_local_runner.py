@@ -41,7 +41,7 @@ def server() -> Iterator[tuple[str, subprocess.Popen[str]]]:
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # the demo tenant is loaded and trained before serving
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"{base}/openapi.json", timeout=1):
@@ -52,7 +52,7 @@ def server() -> Iterator[tuple[str, subprocess.Popen[str]]]:
             time.sleep(0.2)
     else:
         process.kill()
-        pytest.fail("the local server did not start within 60 s")
+        pytest.fail("the local server did not start within 180 s")
     yield base, process
     if process.poll() is None:
         process.kill()
@@ -75,14 +75,18 @@ def test_make_token_prints_a_valid_bearer_token_on_its_last_line() -> None:
     assert claims["exp"] - claims["iat"] == 3600
 
 
-def test_the_readme_curl_returns_the_documented_mock_response(server: tuple[str, subprocess.Popen[str]]) -> None:
-    base, _ = server
+def readme_block(marker: str) -> tuple[str, dict[str, object]]:
+    """The bash block after ``<!-- marker -->`` and the JSON block that documents its answer."""
     readme = (ROOT / "README.md").read_text()
-    block = re.search(r"<!-- try-it -->\s*```bash\n(.*?)```", readme, re.S)
-    assert block, "README.md has no <!-- try-it --> bash block"
-    script = block.group(1).replace("http://127.0.0.1:3000", base)
+    found = re.search(rf"<!-- {marker} -->\s*```bash\n(.*?)```\s*```json\n(.*?)```", readme, re.S)
+    assert found, f"README.md has no <!-- {marker} --> bash block followed by its JSON answer"
+    return found.group(1), json.loads(found.group(2))
+
+
+def run_readme_block(base: str, marker: str) -> tuple[dict[str, object], dict[str, object]]:
+    script, documented = readme_block(marker)
     result = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script],
+        ["bash", "-euo", "pipefail", "-c", script.replace("http://127.0.0.1:3000", base)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -90,13 +94,46 @@ def test_the_readme_curl_returns_the_documented_mock_response(server: tuple[str,
         env=runtime_env(),
     )
     assert result.returncode == 0, result.stderr
-    body = json.loads(result.stdout.strip().splitlines()[-1])
-    assert body["rec_id"].startswith("rec_")
-    assert body["items"] == [
-        {"id": "EC5792", "score": 0.75},
-        {"id": "FC7890", "score": 0.5},
-        {"id": "QW1234", "score": 0.25},
-    ]
+    return json.loads(result.stdout.strip().splitlines()[-1]), documented
+
+
+def test_the_readme_curl_returns_the_documented_mock_response(server: tuple[str, subprocess.Popen[str]]) -> None:
+    body, documented = run_readme_block(server[0], "try-it")
+    assert str(body["rec_id"]).startswith("rec_")
+    assert (
+        body["items"]
+        == documented["items"]
+        == [
+            {"id": "EC5792", "score": 0.75},
+            {"id": "FC7890", "score": 0.5},
+            {"id": "QW1234", "score": 0.25},
+        ]
+    )
+
+
+def test_the_readme_curl_ranks_with_the_trained_demo_model(server: tuple[str, subprocess.Popen[str]]) -> None:
+    body, documented = run_readme_block(server[0], "try-it-model")
+    items, expected = body["items"], documented["items"]
+    assert isinstance(items, list) and isinstance(expected, list)
+    assert [i["id"] for i in items] == [i["id"] for i in expected]
+    assert [i["score"] for i in items] == pytest.approx([i["score"] for i in expected], abs=1e-3)
+    assert "sku-0101" not in [i["id"] for i in items]  # stock 0: demoted below every other candidate
+    assert "fallback" not in body
+
+
+def test_reco_local_evaluates_the_demo_model(server: tuple[str, subprocess.Popen[str]]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "reco", "--local", "evaluate", "demo-als", "--k", "10"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=runtime_env(),
+    )
+    assert result.returncode == 0, result.stderr
+    header, als = result.stdout.splitlines()[-2:]
+    assert header.split()[:4] == ["recipe", "recall@10", "ndcg@10", "coverage@10"]
+    assert als.split()[0] == "als" and float(als.split()[1]) > 0.1
 
 
 def test_the_runner_answers_like_api_gateway(server: tuple[str, subprocess.Popen[str]]) -> None:

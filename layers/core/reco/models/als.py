@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from reco.models.base import Arrays, Recommender
+from reco.models.base import Arrays, History, Recommender
 from reco.models.interactions import CSR, F32, F64, I64, Bools, Interactions
 
 # Nonzeros x factors cells per chunk of the batched CG (each temporary is 4 bytes x this).
@@ -151,6 +151,16 @@ class ALS(Recommender):
         if len(items) == 0:
             return np.zeros(self.n_items, dtype=np.float32)
         return self.item_factors @ self.fold_in(items, weights).astype(np.float32)
+
+    def candidate_scores(self, user_row: int | None, history: History | None, rows: npt.ArrayLike) -> F32:
+        if history is None and user_row is not None and 0 <= user_row < self.n_users:
+            vector = self.user_factors[user_row]
+        else:
+            items, weights = self.clean_history(*self.combined_history(user_row, history))
+            if len(items) == 0:
+                return np.zeros(len(np.asarray(rows).reshape(-1)), dtype=np.float32)
+            vector = self.fold_in(items, weights).astype(np.float32)
+        return np.asarray(self.item_factors[np.asarray(rows, dtype=np.int64)] @ vector, dtype=np.float32)
 
     def _item_scores(self, item_row: int) -> F32:
         """Cosine similarity of the item factors (as ``implicit``'s ``similar_items``)."""

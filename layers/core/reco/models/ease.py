@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from reco.models.base import Arrays, Recommender
+from reco.models.base import Arrays, History, Recommender
 from reco.models.interactions import F32, I64, Interactions
 
 # Up to this many items the inversion runs in float64 (8 bytes x n² per matrix); above it float32.
@@ -62,6 +62,11 @@ class EASE(Recommender):
 
     def _score_history(self, items: I64, weights: F32) -> F32:
         return self._history_weights(weights) @ self.weights[items]
+
+    def candidate_scores(self, user_row: int | None, history: History | None, rows: npt.ArrayLike) -> F32:
+        items, weights = self.clean_history(*self.combined_history(user_row, history))
+        columns = np.asarray(rows, dtype=np.int64).reshape(-1)
+        return np.asarray(self._history_weights(weights) @ self.weights[np.ix_(items, columns)], dtype=np.float32)
 
     def _to_arrays(self) -> Arrays:
         return {"weights": self.weights}

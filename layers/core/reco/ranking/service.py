@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import islice
 
@@ -17,7 +16,7 @@ from reco.schemas.ranking import Fallback, RankedItem, RecommendRequest, Recomme
 from reco.serving.attributes import catalog_values
 from reco.serving.cache import ModelCache
 from reco.serving.history import RecentEvents
-from reco.serving.scoring import score_for
+from reco.serving.scoring import score_candidates
 
 # Unseen candidates rank below every seen one, by this fraction of the seen scores' range.
 UNSEEN_MARGIN = 0.01
@@ -52,8 +51,9 @@ def rank_candidates(
     artifact = serving.artifact
     rows = artifact.item_rows(ids)
     events = services.history.recent_events(tenant, request.user_id, request.session_id)
-    full, source = score_for(artifact, request.user_id, events)
-    scores = _candidate_scores(full, rows)
+    seen = rows >= 0
+    known, source = score_candidates(artifact, request.user_id, events, rows[seen])
+    scores = _with_unseen_last(known, seen)
     catalog = catalog_values(artifact.columns, serving.rules.names(), rows)
     scores = serving.rules.apply(scores, attributes, catalog)
     order, _ = top_k(scores, limit)
@@ -82,14 +82,11 @@ def rank_candidates(
     return response
 
 
-def _candidate_scores(full: np.ndarray, rows: Sequence[int] | np.ndarray) -> np.ndarray:
-    """The model's scores of the candidates; candidates it never saw rank last, in request order."""
-    rows = np.asarray(rows, dtype=np.int64)
-    seen = rows >= 0
-    scores = np.zeros(len(rows), dtype=np.float32)
-    scores[seen] = full[rows[seen]]
+def _with_unseen_last(known: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """Scores in request order; candidates the model never saw rank last, in request order."""
+    scores = np.zeros(len(seen), dtype=np.float32)
+    scores[seen] = known
     if not seen.all():
-        known = scores[seen]
         low = float(known.min()) if known.size else 0.0
         spread = float(known.max() - low) if known.size else 0.0
         scores[~seen] = low - UNSEEN_MARGIN * (spread if spread > 0 else 1.0)

@@ -21,13 +21,17 @@ class ScoreSource:
     reason: str | None = None
 
 
-def score_for(artifact: ModelArtifact, user_id: str | None, events: Sequence[Event]) -> tuple[np.ndarray, ScoreSource]:
-    """Scores of every item in the artifact (float32), and how they were obtained.
+def score_candidates(
+    artifact: ModelArtifact, user_id: str | None, events: Sequence[Event], rows: np.ndarray
+) -> tuple[np.ndarray, ScoreSource]:
+    """Scores (float32) of the item ``rows`` (all in the artifact), and how they were obtained.
 
     - a user the model was trained on: their model state, plus events newer than the training data
       folded in (so the very next request reflects a click);
     - a session, an anonymous or a new user with recent events: those events folded in;
     - nobody known: the artifact's trending scores.
+    Only the candidates' rows are scored where the recipe allows (ALS, EASE): see
+    ``Recommender.candidate_scores``.
     """
     model = artifact.model
     user_row = artifact.user_row(USER_PREFIX + user_id) if user_id is not None else None
@@ -35,14 +39,13 @@ def score_for(artifact: ModelArtifact, user_id: str | None, events: Sequence[Eve
     fresh = [e for e in events if user_row is None or e.timestamp.timestamp() > data_until]
     weights_table = artifact.metadata.get("event_weights", {})
     weights = np.fromiter((event_weight(e.type, e.value, weights_table) for e in fresh), np.float32, len(fresh))
-    rows = artifact.item_rows([e.item_id for e in fresh])
-    usable = (rows >= 0) & (weights > 0)
-    history = (rows[usable], weights[usable])
+    items = artifact.item_rows([e.item_id for e in fresh])
+    usable = (items >= 0) & (weights > 0)
+    history = (items[usable], weights[usable]) if usable.any() else None
     if user_row is not None:
-        if not usable.any():
-            return model.score_users(np.array([user_row]))[0], ScoreSource("user")
-        return model.user_scores(user_row, history), ScoreSource("user+recent_events")
-    if usable.any():
-        return model.score_history(*history), ScoreSource("recent_events")
+        source = ScoreSource("user" if history is None else "user+recent_events")
+        return model.candidate_scores(user_row, history, rows), source
+    if history is not None:
+        return model.candidate_scores(None, history, rows), ScoreSource("recent_events")
     reason = "unknown user with no recent events" if user_id is not None else "session with no recent events"
-    return artifact.trending, ScoreSource("none", fallback="trending", reason=reason)
+    return artifact.trending[rows], ScoreSource("none", fallback="trending", reason=reason)
