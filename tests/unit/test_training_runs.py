@@ -15,7 +15,7 @@ from reco.registry import ModelRecord, ModelVersion
 from reco.stores import event_store, model_registry
 from reco.stores.launchers import LambdaTrainingLauncher
 from reco.training.service import TrainingJob
-from tests.conftest import LambdaContext
+from tests.conftest import EVENTS_DIR, LambdaContext
 
 
 def seed(tenant: str = "acme") -> None:
@@ -30,6 +30,8 @@ def test_the_train_function_publishes_a_version(aws: dict[str, str], lambda_cont
 
     seed()
     model_registry().start_training("acme", "m", "job-1", stale_after_seconds=0)
+    event = json.loads((EVENTS_DIR / "invoke/train-model.json").read_text())  # the sam local invoke sample
+    assert set(event) == {"tenant", "model_id", "job_id"}
     result = handler({"tenant": "acme", "model_id": "m", "job_id": "job-1"}, lambda_context)
     assert (result["status"], result["version"]) == ("ready", 1)
     assert result["metrics"]["n_events"] == 9
