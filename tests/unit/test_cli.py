@@ -50,15 +50,15 @@ def test_import_movielens_then_train_then_evaluate(
     item = catalog_store().get_item("films", "1")
     assert item is not None and item.properties["title"] == "Movie 1 (1995)"
     assert item.properties["genres"] == ["Action"]
-    events = event_store().recent("films", user_id="2")
+    events = event_store().recent_page("films", user_id="2").records
     assert [(e.item_id, e.type, e.value) for e in events] == [("3", "rating", 5), ("1", "rating", 3)]
     # A re-import stores nothing twice, even though its timestamps are shifted to a later "now".
     assert main(["--tenant", "films", "import-movielens", str(tmp_path / "ml")]) == 0
     assert "events: 5 accepted, 0 rejected" in capsys.readouterr().out
-    assert len(event_store().recent("films", user_id="2")) == 2
+    assert len(event_store().recent_page("films", user_id="2").records) == 2
     with freeze_later():
         assert main(["--tenant", "films", "import-movielens", str(tmp_path / "ml")]) == 0
-    assert len(event_store().recent("films", user_id="2")) == 2
+    assert len(event_store().recent_page("films", user_id="2").records) == 2
 
     assert main(["--tenant", "films", "train", "pop", "--recipe", "popularity"]) == 0
     assert "pop: version 1 published" in capsys.readouterr().out

@@ -300,15 +300,17 @@ def test_expired_events_are_never_read(aws: dict[str, str]) -> None:
     dynamo = boto3.resource("dynamodb").Table("EventsTable")
     EventStore(dynamo, ttl_days=2, clock=lambda: NOW).put_events("t", [event("e1", session_id="s")])
     later = EventStore(dynamo, ttl_days=2, clock=lambda: NOW + timedelta(days=4))  # DynamoDB has not deleted them yet
-    assert later.recent("t", user_id="u") == [] and later.recent("t", session_id="s") == []
+    assert later.recent_page("t", user_id="u").records == [] and later.recent_page("t", session_id="s").records == []
     assert list(later.iter_events("t")) == [] and later.has_events("t") is False
-    assert [e.event_id for e in EventStore(dynamo, ttl_days=2, clock=lambda: NOW).recent("t", user_id="u")] == ["e1"]
+    assert [
+        e.event_id for e in EventStore(dynamo, ttl_days=2, clock=lambda: NOW).recent_page("t", user_id="u").records
+    ] == ["e1"]
 
 
 def test_recent_reads_one_partition() -> None:
     store, _, _ = stubbed_events()
     with pytest.raises(ValueError, match="exactly one of user_id or session_id"):
-        store.recent("t", user_id="u", session_id="s")
+        store.recent_page("t", user_id="u", session_id="s")
 
 
 # ---------------------------------------------------------------------- catalog reads

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Protocol
 
-from reco.records import Event
+from reco.records import Event, Page
 
 HISTORY_LIMIT = 50  # newest events folded into a request; older ones are in the trained model
 
 
 class EventReader(Protocol):
-    def recent(
+    def recent_page(
         self, tenant: str, *, user_id: str | None = None, session_id: str | None = None, limit: int = HISTORY_LIMIT
-    ) -> Sequence[Event]: ...
+    ) -> Page[Event]: ...
 
 
 class RecentEvents:
@@ -26,7 +25,12 @@ class RecentEvents:
     def recent_events(self, tenant: str, user_id: str | None, session_id: str | None) -> list[Event]:
         found: dict[str, Event] = {}
         if user_id is not None:
-            found.update((e.event_id, e) for e in self._reader.recent(tenant, user_id=user_id, limit=self._limit))
+            found.update(
+                (e.event_id, e) for e in self._reader.recent_page(tenant, user_id=user_id, limit=self._limit).records
+            )
         if session_id is not None:
-            found.update((e.event_id, e) for e in self._reader.recent(tenant, session_id=session_id, limit=self._limit))
+            found.update(
+                (e.event_id, e)
+                for e in self._reader.recent_page(tenant, session_id=session_id, limit=self._limit).records
+            )
         return sorted(found.values(), key=lambda e: e.timestamp, reverse=True)[: self._limit]

@@ -64,6 +64,28 @@ def from_dynamo(value: Any) -> PropertyValue:
     return str(value)
 
 
+def to_dynamo_document(value: Any) -> Any:
+    """A JSON document (model params, rules, metrics, request context) as boto3 stores it."""
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: to_dynamo_document(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_dynamo_document(v) for v in value]
+    return value
+
+
+def from_dynamo_document(value: Any) -> Any:
+    """A stored JSON document as the API returns it (integral numbers as ints)."""
+    if isinstance(value, Decimal):
+        return number_from_dynamo(value)
+    if isinstance(value, dict):
+        return {k: from_dynamo_document(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [from_dynamo_document(v) for v in value]
+    return value
+
+
 def to_dynamo_properties(properties: Mapping[str, PropertyValue]) -> dict[str, Any]:
     return {name: to_dynamo(value) for name, value in properties.items()}
 

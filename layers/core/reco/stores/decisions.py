@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reco.decisions import Decision
+from reco.records import iso_millis
 from reco.settings import get_settings
 from reco.stores.aws import cached_store, dynamodb_table, tenant_key
-from reco.stores.models import from_dynamo, to_dynamo
+from reco.stores.codec import from_dynamo_document, to_dynamo_document
 
 
 class DecisionStore:
@@ -24,9 +25,9 @@ class DecisionStore:
             "sk": "decision",
             "endpoint": decision.endpoint,
             "items": decision.items,
-            "scores": to_dynamo([round(s, 6) for s in decision.scores]),
-            "context": to_dynamo(decision.context),
-            "created_at": datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "scores": to_dynamo_document([round(s, 6) for s in decision.scores]),
+            "context": to_dynamo_document(decision.context),
+            "created_at": iso_millis(datetime.fromtimestamp(now, UTC)),
             "expires_at": int(now) + self._ttl_seconds,
         }
         optional = {
@@ -45,7 +46,7 @@ class DecisionStore:
         item = self._table.get_item(Key={"pk": tenant_key(tenant, rec_id), "sk": "decision"}).get("Item")
         if item is None or int(item.get("expires_at", 0)) <= time.time():
             return None
-        return dict(from_dynamo(item))
+        return dict(from_dynamo_document(item))
 
 
 @cached_store

@@ -222,19 +222,6 @@ class EventStore:
         )
         return Page([event_of(row) for row in rows], next_cursor)
 
-    def recent(
-        self,
-        tenant: str,
-        *,
-        user_id: str | None = None,
-        session_id: str | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
-    ) -> list[Event]:
-        """The newest ``limit`` events of a user or a session, newest first."""
-        page = self.recent_page(tenant, user_id=user_id, session_id=session_id, limit=limit, cursor=cursor)
-        return page.records
-
     def event_days(self, tenant: str) -> list[str]:
         """Days (``YYYY-MM-DD``, ascending) on which the tenant may have unexpired events."""
         days: list[str] = []

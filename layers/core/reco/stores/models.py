@@ -2,46 +2,23 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from reco.errors import BadRequest, ModelNotFound, StaleTrainingJob, TrainingInProgress
+from reco.errors import ModelNotFound, StaleTrainingJob, TrainingInProgress
+from reco.records import iso_millis
 from reco.registry import ModelRecord, ModelVersion
 from reco.settings import get_settings
 from reco.stores.aws import cached_store, dynamodb_table, tenant_key
+from reco.stores.codec import from_dynamo_document, query_page, to_dynamo_document
 
 DEFINITION_FIELDS = ("recipe", "params", "event_weights", "attributes")
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def to_dynamo(value: Any) -> Any:
-    """JSON-like values → DynamoDB's types (floats become Decimals; bools stay bools)."""
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, dict):
-        return {k: to_dynamo(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_dynamo(v) for v in value]
-    return value
-
-
-def from_dynamo(value: Any) -> Any:
-    """DynamoDB's types → JSON-like values (integral Decimals become ints)."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: from_dynamo(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [from_dynamo(v) for v in value]
-    return value
+    return iso_millis(datetime.now(UTC))
 
 
 def _conditional_failure(error: ClientError) -> bool:
@@ -71,9 +48,9 @@ class ModelRegistryStore:
             **self._key(tenant, record.model_id),
             "recipe": record.recipe,
             "status": record.status,
-            "params": to_dynamo(record.params),
-            "event_weights": to_dynamo(record.event_weights),
-            "attributes": to_dynamo(record.attributes),
+            "params": to_dynamo_document(record.params),
+            "event_weights": to_dynamo_document(record.event_weights),
+            "attributes": to_dynamo_document(record.attributes),
             "created_at": record.created_at or _now(),
             "updated_at": record.updated_at or _now(),
         }
@@ -84,7 +61,7 @@ class ModelRegistryStore:
     def define(self, tenant: str, record: ModelRecord) -> ModelRecord:
         """Create or replace a definition; training state and published versions are kept."""
         now = _now()
-        values = {f":{name}": to_dynamo(getattr(record, name)) for name in DEFINITION_FIELDS}
+        values = {f":{name}": to_dynamo_document(getattr(record, name)) for name in DEFINITION_FIELDS}
         response = self._table.update_item(
             Key=self._key(tenant, record.model_id),
             UpdateExpression="SET "
@@ -98,15 +75,8 @@ class ModelRegistryStore:
         return _record(response["Attributes"])
 
     def list_models(self, tenant: str, limit: int, cursor: str | None) -> tuple[list[ModelRecord], str | None]:
-        pk = tenant_key(tenant, "model")
-        query: dict[str, Any] = {"KeyConditionExpression": "pk = :pk", "ExpressionAttributeValues": {":pk": pk}}
-        query["Limit"] = limit
-        if cursor:
-            query["ExclusiveStartKey"] = {"pk": pk, "sk": _decode_cursor(cursor)}
-        response = self._table.query(**query)
-        last = response.get("LastEvaluatedKey")
-        next_cursor = base64.urlsafe_b64encode(json.dumps(last["sk"]).encode()).decode() if last else None
-        return [_record(item) for item in response["Items"]], next_cursor
+        rows, next_cursor = query_page(self._table.query, tenant_key(tenant, "model"), limit, cursor)
+        return [_record(item) for item in rows], next_cursor
 
     def versions(self, tenant: str, model_id: str, limit: int = 20) -> list[ModelVersion]:
         response = self._table.query(
@@ -120,7 +90,7 @@ class ModelRegistryStore:
                 version=int(item["version"]),
                 artifact_key=str(item["artifact_key"]),
                 trained_at=str(item["trained_at"]),
-                metrics=from_dynamo(item.get("metrics", {})),
+                metrics=from_dynamo_document(item.get("metrics", {})),
             )
             for item in response["Items"]
         ]
@@ -128,7 +98,6 @@ class ModelRegistryStore:
     def start_training(self, tenant: str, model_id: str, job_id: str, stale_after_seconds: float) -> ModelRecord:
         """Mark the model as training under ``job_id``, unless another run is still within its time."""
         now = datetime.now(UTC)
-        stale_before = (now - timedelta(seconds=stale_after_seconds)).isoformat(timespec="milliseconds")
         try:
             response = self._table.update_item(
                 Key=self._key(tenant, model_id),
@@ -139,8 +108,8 @@ class ModelRegistryStore:
                 ExpressionAttributeValues={
                     ":training": "training",
                     ":job": job_id,
-                    ":now": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-                    ":stale": stale_before.replace("+00:00", "Z"),
+                    ":now": iso_millis(now),
+                    ":stale": iso_millis(now - timedelta(seconds=stale_after_seconds)),
                 },
                 ReturnValues="ALL_NEW",
             )
@@ -177,7 +146,7 @@ class ModelRegistryStore:
                 "version": version.version,
                 "artifact_key": version.artifact_key,
                 "trained_at": version.trained_at,
-                "metrics": to_dynamo(version.metrics),
+                "metrics": to_dynamo_document(version.metrics),
             }
         )
         try:
@@ -214,16 +183,6 @@ class ModelRegistryStore:
                 raise  # a newer run owns the model: its status stands
 
 
-def _decode_cursor(cursor: str) -> str:
-    try:
-        value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, UnicodeDecodeError):
-        value = None
-    if not isinstance(value, str):
-        raise BadRequest("cursor is malformed: pass next_cursor from the previous page unchanged")
-    return value
-
-
 def _record(item: dict[str, Any]) -> ModelRecord:
     version = item.get("current_version")
     return ModelRecord(
@@ -231,9 +190,9 @@ def _record(item: dict[str, Any]) -> ModelRecord:
         recipe=str(item.get("recipe", "")),
         status=str(item.get("status", "untrained")),
         current_version=int(version) if version is not None else None,
-        params=from_dynamo(item.get("params", {})),
-        event_weights=from_dynamo(item.get("event_weights", {})),
-        attributes=from_dynamo(item.get("attributes", {})),
+        params=from_dynamo_document(item.get("params", {})),
+        event_weights=from_dynamo_document(item.get("event_weights", {})),
+        attributes=from_dynamo_document(item.get("attributes", {})),
         reason=item.get("reason"),
         job_id=item.get("job_id"),
         created_at=str(item.get("created_at", "")),

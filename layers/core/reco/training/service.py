@@ -13,7 +13,7 @@ from reco.evaluation import evaluate, split_by_time
 from reco.ids import ksuid
 from reco.models import Interactions, ModelArtifact, fit_recipe, resolve_params
 from reco.observability import logger
-from reco.records import Event, Item
+from reco.records import Event, Item, iso_millis
 from reco.registry import ArtifactStorage, ModelRegistry, ModelVersion, artifact_key
 from reco.training.dataset import build_interactions
 
@@ -105,7 +105,7 @@ def _train_and_publish(job: TrainingJob, services: TrainingServices) -> ModelVer
     if interactions.n_events <= HOLDOUT_MAX_EVENTS:
         metrics.update(holdout_metrics(record.recipe, params, interactions))
     started = time.perf_counter()
-    trained_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    trained_at = iso_millis(datetime.now(UTC))
     artifact = ModelArtifact.train(
         record.recipe,
         params,
