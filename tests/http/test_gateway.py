@@ -224,7 +224,9 @@ def test_a_cached_token_still_expires_on_time() -> None:
     now = [time.time()]
     verifier = gateway_settings().verifier
     verifier.clock = lambda: now[0]
-    token = signed(valid_claims(exp=int(now[0]) + 60))
+    # nbf from the same instant as the fake clock: valid_claims() reading time.time() again could
+    # land in the next second, a token not yet valid at now[0].
+    token = signed(valid_claims(exp=int(now[0]) + 60, nbf=int(now[0])))
     assert verifier.verify(f"Bearer {token}") is not None
     assert verifier.verify(f"Bearer {token}") is not None  # from the cache
     now[0] += 61
