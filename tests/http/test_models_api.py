@@ -126,3 +126,20 @@ def test_a_failed_training_says_why_and_keeps_the_serving_version(client: TestCl
     assert model["current_version"] == 1
     ranked = client.post("/v1/recommend", json={"user_id": "u1", "item_ids": ["i1"], "model_id": "m1"}, headers=auth())
     assert ranked.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"recipe": "als", "params": {"factors": 1e309}}',
+        '{"recipe": "als", "params": {"factors": NaN}}',
+        '{"recipe": "als", "params": {"regularization": Infinity}}',
+        '{"recipe": "als", "event_weights": {"view": {"weight": 1, "min_value": NaN}}}',
+        '{"recipe": "als", "attributes": {"price": {"effect": "prefer_lower", "weight": NaN}}}',
+    ],
+)
+def test_non_finite_numbers_are_422_not_500(client: TestClient, auth: Auth, body: str) -> None:
+    headers = {**auth("acme", "manager"), "Content-Type": "application/json"}
+    response = client.put("/v1/models/m1", content=body, headers=headers)
+    assert response.status_code == 422
+    assert "finite" in response.text or "integer" in response.text

@@ -169,7 +169,7 @@ def test_params_are_resolved_and_validated() -> None:
         resolve_params("als", {"factors": 8.5})
     with pytest.raises(ValueError, match=r"als param 'factors' must be an integer, got True"):
         resolve_params("als", {"factors": True})
-    with pytest.raises(ValueError, match=r"als param 'alpha' must be a number, got '1'"):
+    with pytest.raises(ValueError, match=r"als param 'alpha' must be a finite number, got '1'"):
         resolve_params("als", {"alpha": "1"})
     with pytest.raises(ValueError, match=r"als param 'factors' must be between 1 and 1024, got 0"):
         resolve_params("als", {"factors": 0})

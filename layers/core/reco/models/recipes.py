@@ -6,6 +6,7 @@ range — with messages that name the offending key and what is allowed, before 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,13 +37,15 @@ def _coerce(recipe: str, key: str, value: Any, default: Any) -> Any:
         if not isinstance(value, bool):
             raise ValueError(f"{where} must be a boolean, got {value!r}")
         return value
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
     if isinstance(default, int):
-        if isinstance(value, bool) or not isinstance(value, int | float) or float(value) != int(value):
+        # Checked as a float first: int(inf) or int(nan) would raise something other than ValueError.
+        if not numeric or not math.isfinite(float(value)) or float(value) != int(value):
             raise ValueError(f"{where} must be an integer, got {value!r}")
         return int(value)
     if isinstance(default, float):
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-            raise ValueError(f"{where} must be a number, got {value!r}")
+        if not numeric or not math.isfinite(float(value)):
+            raise ValueError(f"{where} must be a finite number, got {value!r}")
         return float(value)
     if not isinstance(value, type(default)):
         raise ValueError(f"{where} must be a {_type_name(default)}, got {value!r}")

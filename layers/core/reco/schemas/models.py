@@ -32,7 +32,7 @@ DEFAULT_EVENT_WEIGHTS: dict[str, Any] = {
 class EventWeight(BaseModel):
     """How much one event type counts; events whose ``value`` is below ``min_value`` are ignored."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     weight: float = Field(ge=0, le=1000, description="Weight of one event of this type.")
     min_value: float | None = Field(None, description="Ignore events of this type whose value is lower.")
@@ -70,7 +70,7 @@ class AttributeRule(BaseModel):
     linearly over the candidates' values (a price preference).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     effect: Literal["boost", "demote", "prefer_lower", "prefer_higher"] = Field(description="What the rule does.")
     when: Condition | None = Field(None, description="Required for boost and demote.")
@@ -90,6 +90,7 @@ class ModelDefinition(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        allow_inf_nan=False,
         json_schema_extra={
             "examples": [
                 {
