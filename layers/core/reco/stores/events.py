@@ -241,8 +241,21 @@ class EventStore:
                 return days
 
     def has_events(self, tenant: str) -> bool:
-        """Whether the tenant ever sent an event that has not expired (the day index is not empty)."""
-        return bool(self.event_days(tenant))
+        """Whether the tenant ever sent an event that has not expired (the day index is not empty).
+
+        Days sort and expire in order, so the newest unexpired day answers: a one-row query.
+        """
+        rows, _ = query_page(
+            self._table.query,
+            tenant_key(tenant, DAYS),
+            1,
+            None,
+            ConsistentRead=True,
+            ScanIndexForward=False,
+            FilterExpression=NOT_EXPIRED,
+            ExpressionAttributeValues={":now": self._now_epoch()},
+        )
+        return bool(rows)
 
     def iter_events(self, tenant: str, since: date | None = None) -> Iterator[Event]:
         """Every unexpired event once, in time order (for training).
