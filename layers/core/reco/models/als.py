@@ -18,8 +18,9 @@ import numpy.typing as npt
 from reco.models.base import Arrays, History, Recommender
 from reco.models.interactions import CSR, F32, F64, I64, Bools, Interactions
 
-# Nonzeros x factors cells per chunk of the batched CG (each temporary is 4 bytes x this).
-CG_CHUNK_CELLS = 4_000_000
+# Nonzeros x factors cells per chunk of the batched CG (each temporary is 4 bytes x this). About
+# 4 MB temporaries stay in cache: on ML-1M, 1 M cells fit in 3.2 s, 4 M in 4.3 s, 16 M in 6.5 s.
+CG_CHUNK_CELLS = 1_000_000
 _CONVERGED = 1e-20
 
 
