@@ -90,8 +90,14 @@ def test_streamed_body_over_one_mib_without_content_length_is_413(client: TestCl
 
 
 def test_a_body_just_under_the_limit_is_accepted(client: TestClient, auth: Auth) -> None:
-    body = {**BODY, "context": {"pad": "y" * (MIB - 200)}}
-    assert client.post("/v1/recommend", json=body, headers=auth()).status_code == 200
+    """About 1 MiB of candidate attributes (the context is capped at 16 KiB on its own)."""
+    items = [{"id": f"i{n}", "attributes": {"pad": "y" * 4000}} for n in range(259)]
+    body = {"user_id": "u1", "model_id": "test_model_item_200", "items": items}
+    content = json.dumps(body)
+    assert MIB - 5000 < len(content) <= MIB
+    response = client.post("/v1/recommend", content=content, headers={**auth(), "Content-Type": "application/json"})
+    assert response.status_code == 200
+    assert len(response.json()["items"]) == 259
 
 
 def test_request_id_is_honoured_and_echoed(

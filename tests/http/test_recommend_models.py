@@ -66,6 +66,13 @@ def test_limit_and_unknown_candidates_rank_last(trained: TestClient, auth: Auth)
     assert len(recommend(trained, auth, user_id="user-001", item_ids=candidates, limit=2)["items"]) == 2
 
 
+def test_attribute_rules_never_lift_unseen_candidates_above_seen_ones(trained: TestClient, auth: Auth) -> None:
+    seen = [{"id": c, "attributes": {"on_sale": False}} for c in in_stock(3)]
+    unseen = [{"id": "never-1"}, {"id": "never-2", "attributes": {"on_sale": True}}]
+    items = recommend(trained, auth, user_id="user-001", items=[*unseen, *seen])["items"]
+    assert [i["id"] for i in items][-2:] == ["never-1", "never-2"]  # type: ignore[index]
+
+
 def test_nobody_known_falls_back_to_trending_and_says_so(trained: TestClient, auth: Auth) -> None:
     body = recommend(trained, auth, user_id="stranger", item_ids=in_stock(5))
     assert body["fallback"] == {"source": "trending", "reason": "unknown user with no recent events"}

@@ -75,7 +75,7 @@ def test_item_columns_for_every_kind_round_trip() -> None:
         assert columns[key].dtype == value.dtype
     rows = {str(item): i for i, item in enumerate(data.item_ids)}
     price = columns["price"]
-    assert price.dtype == np.float32 and price[rows["a0"]] == 9.5 and price[rows["a1"]] == 3.0
+    assert price.dtype == np.float64 and price[rows["a0"]] == 9.5 and price[rows["a1"]] == 3.0
     assert np.isnan(price[rows["b0"]]) and np.isnan(price[rows["c0"]])
     stock = columns["in_stock"]
     assert stock.dtype == np.int8 and [stock[rows[i]] for i in ("a0", "a1", "b0")] == [1, 0, -1]

@@ -42,10 +42,12 @@ def item_rows(ratings: Ratings) -> list[dict[str, Any]]:
 
 
 def event_rows(ratings: Ratings, timestamps: np.ndarray, prefix: str) -> Iterator[dict[str, Any]]:
-    """One ``rating`` event per rating; the id makes a re-import idempotent."""
-    for user, item, value, ts in zip(ratings.user_ids, ratings.item_ids, ratings.ratings, timestamps, strict=True):
+    """One ``rating`` event per row; the id (user, item and the row's original time) makes a
+    re-import idempotent without merging a log's repeated (user, item) rows."""
+    rows = zip(ratings.user_ids, ratings.item_ids, ratings.ratings, ratings.timestamps, timestamps, strict=True)
+    for user, item, value, original, ts in rows:
         yield {
-            "event_id": f"{prefix}-{user}-{item}",
+            "event_id": f"{prefix}-{user}-{item}-{int(original)}",
             "user_id": user,
             "item_id": item,
             "type": RATING_EVENT,

@@ -17,6 +17,7 @@ class ModelRecord:
     attributes: dict[str, Any] = field(default_factory=dict)
     reason: str | None = None
     job_id: str | None = None
+    training_started_at: str | None = None
     created_at: str = ""
     updated_at: str = ""
 

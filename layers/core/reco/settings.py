@@ -52,7 +52,10 @@ class Settings:
             event_ttl_days=int(env.get("EVENT_TTL_DAYS", defaults.event_ttl_days)),
             max_body_bytes=int(env.get("MAX_BODY_BYTES", defaults.max_body_bytes)),
             model_refresh_seconds=float(env.get("MODEL_REFRESH_SECONDS", defaults.model_refresh_seconds)),
-            training_launcher=env.get("TRAINING_LAUNCHER", defaults.training_launcher),
+            # Inside Lambda a thread would freeze after the response: never the default there.
+            training_launcher=env.get(
+                "TRAINING_LAUNCHER", "lambda" if "AWS_LAMBDA_FUNCTION_NAME" in env else defaults.training_launcher
+            ),
             train_function=env.get("TRAIN_FUNCTION", defaults.train_function),
         )
 

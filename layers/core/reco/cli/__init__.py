@@ -50,7 +50,11 @@ def _parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train MODEL now, in this process, and publish a version")
     train.add_argument("model")
-    train.add_argument("--recipe", help="define the model with this recipe first (if it does not exist)")
+    train.add_argument(
+        "--recipe",
+        choices=["popularity", "trending", "item_knn", "als", "ease"],
+        help="define the model with this recipe first (if it does not exist)",
+    )
 
     evaluate = commands.add_parser("evaluate", help="Recall@K / NDCG@K / coverage on a per-user time split")
     evaluate.add_argument("model", nargs="?", help="a defined model (its recipe, params and event weights)")

@@ -8,7 +8,7 @@ and metadata are JSON in 0-d unicode arrays. Keys are namespaced: ``ids/…``, `
 Item columns (:func:`build_item_columns`) are a flat ``dict[str, np.ndarray]``; for a property
 ``name`` (with ``%`` and ``/`` percent-encoded in the key):
 
-- numbers: ``name`` → float32, NaN where missing;
+- numbers: ``name`` → float64, NaN where missing;
 - booleans: ``name`` → int8, 1/0, -1 where missing;
 - strings: ``name`` → int32 codes into ``name/vocab`` (sorted unicode), -1 where missing;
 - arrays of strings: ``name`` → int32 codes, item r's in ``name[name/indptr[r]:name/indptr[r + 1]]``.
@@ -78,8 +78,10 @@ def build_item_columns(
             flags[rows] = np.array(values, dtype=np.int8)
             columns[key] = flags
         elif all(_is_number(v) for v in values):
-            numbers = np.full(n, np.nan, dtype=np.float32)
-            numbers[rows] = np.array(values, dtype=np.float32)
+            # float64: a float32 19.99 is 19.9899998 (a `gte 19.99` filter would miss it), and
+            # epoch seconds would round to 128 s.
+            numbers = np.full(n, np.nan, dtype=np.float64)
+            numbers[rows] = np.array(values, dtype=np.float64)
             columns[key] = numbers
         elif all(isinstance(v, str) for v in values):
             vocab, codes = np.unique(np.array(values, dtype=np.str_), return_inverse=True)

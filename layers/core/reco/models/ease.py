@@ -25,7 +25,7 @@ class EASE(Recommender):
     """score = history · B; ``l2`` is the λ of the closed form (larger = smoother, more popular)."""
 
     recipe: ClassVar[str] = "ease"
-    DEFAULT_PARAMS: ClassVar[dict[str, Any]] = {"l2": 500.0, "binary": True, "max_items": 30_000}
+    DEFAULT_PARAMS: ClassVar[dict[str, Any]] = {"l2": 500.0, "binary": True, "max_items": 8_000}
     PARAM_RANGES: ClassVar[dict[str, tuple[float, float]]] = {"l2": (1e-6, 1e9), "max_items": (1, 100_000)}
 
     def __init__(self, params: Mapping[str, Any] | None = None) -> None:

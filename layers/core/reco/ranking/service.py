@@ -53,9 +53,11 @@ def rank_candidates(
     events = services.history.recent_events(tenant, request.user_id, request.session_id)
     seen = rows >= 0
     known, source = score_candidates(artifact, request.user_id, events, rows[seen])
+    if serving.rules:
+        seen_attributes = [a for a, s in zip(attributes, seen.tolist(), strict=True) if s]
+        catalog = catalog_values(artifact.columns, serving.rules.names(), rows[seen])
+        known = serving.rules.apply(known, seen_attributes, catalog)
     scores = _with_unseen_last(known, seen)
-    catalog = catalog_values(artifact.columns, serving.rules.names(), rows)
-    scores = serving.rules.apply(scores, attributes, catalog)
     order, _ = top_k(scores, limit)
     items = [RankedItem(id=ids[i], score=round(float(scores[i]), 6), **echo[i]) for i in order]
     response = RecommendResponse(

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StrictInt, StrictStr, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StrictInt,
+    StrictStr,
+    WithJsonSchema,
+    model_validator,
+)
 
 MAX_CANDIDATES = 1000
 MAX_ATTRIBUTES = 64
@@ -37,6 +48,31 @@ def check_attribute_value(value: Any) -> AttributeValue:
             f"attribute arrays hold at most {MAX_ARRAY_ATTRIBUTE} strings of {MAX_ARRAY_STRING} characters"
         )
     raise ValueError("attribute values must be a string, a number, a boolean or an array of strings")
+
+
+MAX_CONTEXT_BYTES = 16 * 1024
+MAX_CONTEXT_DEPTH = 8
+
+
+def check_context(context: dict[str, Any]) -> dict[str, Any]:
+    """The context is stored with the decision: bounded, so it always fits a DynamoDB item."""
+
+    def depth(value: Any) -> int:
+        if isinstance(value, dict):
+            return 1 + max(map(depth, value.values()), default=0)
+        if isinstance(value, list):
+            return 1 + max(map(depth, value), default=0)
+        return 0
+
+    if depth(context) > MAX_CONTEXT_DEPTH:
+        raise ValueError(f"context may be nested at most {MAX_CONTEXT_DEPTH} levels deep")
+    try:
+        size = len(json.dumps(context, allow_nan=False, ensure_ascii=False).encode())
+    except ValueError:
+        raise ValueError("context numbers must be finite") from None
+    if size > MAX_CONTEXT_BYTES:
+        raise ValueError(f"context is {size} bytes of JSON; at most {MAX_CONTEXT_BYTES} are kept with the decision")
+    return context
 
 
 ATTRIBUTE_VALUE_SCHEMA = {
@@ -97,8 +133,10 @@ class RecommendRequest(BaseModel):
     limit: StrictInt | None = Field(
         None, ge=1, description="The maximum number of items to return (default: every candidate)."
     )
-    context: dict[str, Any] | None = Field(
-        None, description="Session or user context (user_region, os_platform, device_type, referrer_source …)."
+    context: Annotated[dict[str, Any], AfterValidator(check_context)] | None = Field(
+        None,
+        description="Session or user context (user_region, os_platform, device_type, referrer_source …); "
+        f"at most {MAX_CONTEXT_BYTES // 1024} KiB of JSON, nested at most {MAX_CONTEXT_DEPTH} levels.",
     )
 
     @model_validator(mode="after")

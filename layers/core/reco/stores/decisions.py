@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import time
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from reco.decisions import Decision
+from reco.observability import logger
 from reco.records import iso_millis
 from reco.settings import get_settings
 from reco.stores.aws import cached_store, dynamodb_table, tenant_key
@@ -26,7 +31,8 @@ class DecisionStore:
             "endpoint": decision.endpoint,
             "items": decision.items,
             "scores": to_dynamo_document([round(s, 6) for s in decision.scores]),
-            "context": to_dynamo_document(decision.context),
+            # A JSON string: DynamoDB numbers hold 38 digits and 1e-130..1e126, JSON's do not.
+            "context": json.dumps(decision.context, ensure_ascii=False),
             "created_at": iso_millis(datetime.fromtimestamp(now, UTC)),
             "expires_at": int(now) + self._ttl_seconds,
         }
@@ -39,14 +45,24 @@ class DecisionStore:
             "request_id": decision.request_id,
         }
         item.update({k: v for k, v in optional.items() if v is not None})
-        self._table.put_item(Item=item)
+        try:
+            self._table.put_item(Item=item)
+        except (ClientError, ArithmeticError) as error:
+            # The list is computed and the caller waits for it: a decision the table refused is
+            # logged (with everything needed to replay it), not turned into a failed request.
+            logger.warning(
+                "decision not recorded",
+                extra={"rec_id": decision.rec_id, "error": str(error), "decision": asdict(decision)},
+            )
 
     def get(self, tenant: str, rec_id: str) -> dict[str, Any] | None:
         """The decision behind ``rec_id``, unless it expired (DynamoDB deletes expired rows lazily)."""
         item = self._table.get_item(Key={"pk": tenant_key(tenant, rec_id), "sk": "decision"}).get("Item")
         if item is None or int(item.get("expires_at", 0)) <= time.time():
             return None
-        return dict(from_dynamo_document(item))
+        found = dict(from_dynamo_document(item))
+        found["context"] = json.loads(found.get("context") or "{}")
+        return found
 
 
 @cached_store

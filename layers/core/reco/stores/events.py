@@ -123,10 +123,13 @@ class EventStore:
                 fresh[event.event_id] = pending_event(self._table.name, tenant, position, event, self._ttl)
         rejected: dict[int, str] = {}
         pending = self._open_days(tenant, list(fresh.values()), rejected)
-        with self._table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
-            for writes in pending:
-                for write in writes.writes:
-                    batch.put_item(Item=write["Put"]["Item"])
+        # Copies first, markers after: a marker must never exist for an event that was not stored,
+        # or a re-import would skip it for good. writes[0] is each event's marker.
+        for part in (slice(1, None), slice(0, 1)):
+            with self._table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
+                for writes in pending:
+                    for write in writes.writes[part]:
+                        batch.put_item(Item=write["Put"]["Item"])
         self._count_days(tenant, pending)
         return IngestResult(
             accepted=len(events) - len(rejected),

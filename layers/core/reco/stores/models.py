@@ -135,30 +135,45 @@ class ModelRegistryStore:
         return int(response["Attributes"]["latest_version"])
 
     def publish(self, tenant: str, model_id: str, job_id: str, version: ModelVersion) -> None:
-        """Record the version, then move ``current_version`` to it — only if this run still owns the model.
+        """Record the version and move ``current_version`` to it, only if this run still owns the model.
 
         The artifact is already in S3 when this runs, so a reader that sees the new version can load it.
         """
-        self._table.put_item(
-            Item={
-                "pk": tenant_key(tenant, "model", model_id),
-                "sk": f"v#{version.version:09d}",
-                "version": version.version,
-                "artifact_key": version.artifact_key,
-                "trained_at": version.trained_at,
-                "metrics": to_dynamo_document(version.metrics),
-            }
-        )
+        client = self._table.meta.client
+        version_row = {
+            "pk": tenant_key(tenant, "model", model_id),
+            "sk": f"v#{version.version:09d}",
+            "version": version.version,
+            "artifact_key": version.artifact_key,
+            "trained_at": version.trained_at,
+            "metrics": to_dynamo_document(version.metrics),
+        }
         try:
-            self._table.update_item(
-                Key=self._key(tenant, model_id),
-                UpdateExpression="SET current_version = :v, #status = :ready, updated_at = :now REMOVE reason",
-                ConditionExpression="job_id = :job AND (attribute_not_exists(current_version) OR current_version < :v)",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":v": version.version, ":ready": "ready", ":now": _now(), ":job": job_id},
+            # One transaction: a run that lost the model to a newer one leaves no version row behind.
+            client.transact_write_items(
+                TransactItems=[
+                    {"Put": {"TableName": self._table.name, "Item": version_row}},
+                    {
+                        "Update": {
+                            "TableName": self._table.name,
+                            "Key": self._key(tenant, model_id),
+                            "UpdateExpression": "SET current_version = :v, #status = :ready, updated_at = :now"
+                            " REMOVE reason",
+                            "ConditionExpression": "job_id = :job"
+                            " AND (attribute_not_exists(current_version) OR current_version < :v)",
+                            "ExpressionAttributeNames": {"#status": "status"},
+                            "ExpressionAttributeValues": {
+                                ":v": version.version,
+                                ":ready": "ready",
+                                ":now": _now(),
+                                ":job": job_id,
+                            },
+                        }
+                    },
+                ]
             )
         except ClientError as error:
-            if not _conditional_failure(error):
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                 raise
             raise StaleTrainingJob(
                 f"a newer training run took over model '{model_id}'; version {version.version} is not published"
@@ -195,6 +210,7 @@ def _record(item: dict[str, Any]) -> ModelRecord:
         attributes=from_dynamo_document(item.get("attributes", {})),
         reason=item.get("reason"),
         job_id=item.get("job_id"),
+        training_started_at=item.get("training_started_at"),
         created_at=str(item.get("created_at", "")),
         updated_at=str(item.get("updated_at", "")),
     )

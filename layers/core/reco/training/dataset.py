@@ -12,6 +12,7 @@ from reco.records import Event
 
 USER_PREFIX = "u#"
 SESSION_PREFIX = "s#"
+MAX_EVENT_WEIGHT = 1e6
 
 
 def row_key(user_id: str | None, session_id: str | None) -> str:
@@ -26,13 +27,17 @@ def event_weight(event_type: str, value: float | None, weights: Mapping[str, Any
     the ``"*"`` entry, and are ignored when there is none.
     """
     rule = weights.get(event_type, weights.get("*", 0.0))
-    if isinstance(rule, Mapping):
-        min_value = rule.get("min_value")
-        if min_value is not None and (value is None or value < min_value):
-            return 0.0
-        weight = float(rule.get("weight", 1.0))
-        return weight * value if rule.get("use_value") and value is not None else weight
-    return float(rule)
+    if not isinstance(rule, Mapping):
+        return float(rule)
+    min_value = rule.get("min_value")
+    if min_value is not None and (value is None or value < min_value):
+        return 0.0
+    weight = float(rule.get("weight", 1.0))
+    if rule.get("use_value") and value is not None:
+        # Values may be as large as DynamoDB allows (1e125): beyond float32 they would make the
+        # factors NaN. One event never weighs more than MAX_EVENT_WEIGHT.
+        return min(max(weight * value, 0.0), MAX_EVENT_WEIGHT)
+    return weight
 
 
 def build_interactions(

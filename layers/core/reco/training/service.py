@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from reco.errors import ModelNotFound, NoTrainingData
+from reco.errors import ModelNotFound, NoTrainingData, ServiceUnavailable
 from reco.evaluation import evaluate, split_by_time
 from reco.ids import ksuid
 from reco.models import Interactions, ModelArtifact, fit_recipe, resolve_params
@@ -65,7 +65,12 @@ def request_training(
         raise NoTrainingData("this tenant has no events to train on yet: send interactions to POST /v1/events first")
     job = TrainingJob(tenant, model_id, ksuid())
     registry.start_training(tenant, model_id, job.job_id, TRAINING_STALE_SECONDS)
-    launcher.launch(job)
+    try:
+        launcher.launch(job)
+    except Exception as error:  # the launcher's own (AWS) errors: release the model, answer 503
+        logger.exception("training launch failed", extra={"model_id": model_id, "job_id": job.job_id})
+        registry.fail(tenant, model_id, job.job_id, f"the training run could not be started: {error}")
+        raise ServiceUnavailable("the training run could not be started; retry in a few seconds") from None
     logger.info("training requested", extra={"model_id": model_id, "job_id": job.job_id})
     return job
 
@@ -93,6 +98,7 @@ def _train_and_publish(job: TrainingJob, services: TrainingServices) -> ModelVer
     if record is None:
         raise ModelNotFound(f"model not found: '{job.model_id}'")
     params = resolve_params(record.recipe, record.params)
+    read_started = time.time()
     properties = {item.id: item.properties for item in services.catalog.iter_items(job.tenant)}
     interactions = build_interactions(services.events.iter_events(job.tenant), record.event_weights, properties)
     if interactions.n_events == 0:
@@ -113,7 +119,9 @@ def _train_and_publish(job: TrainingJob, services: TrainingServices) -> ModelVer
         item_properties=properties,
         metadata={
             "trained_at": trained_at,
-            "data_until": float(interactions.timestamps.max()),
+            # Known users' events after this are folded in at request time. Never later than the
+            # read: an event stamped in the future (up to a day is accepted) must not hide newer ones.
+            "data_until": min(float(interactions.timestamps.max()), read_started),
             "event_weights": record.event_weights,
             "model_id": job.model_id,
             "job_id": job.job_id,
