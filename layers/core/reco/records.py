@@ -36,7 +36,7 @@ class User:
     updated_at: datetime | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: training holds every event of a tenant at once
 class Event:
     """One interaction of a user and/or session with an item. ``timestamp`` is UTC, to the millisecond."""
 

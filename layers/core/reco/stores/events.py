@@ -264,18 +264,18 @@ class EventStore:
         """Every unexpired event once, in time order (for training).
 
         The 16 shards of the ``by_shard`` index are read in parallel: 16 queries whatever the
-        history's length, each bounded by ``since`` on the time-ordered sort key.
+        history's length, each bounded by ``since`` on the time-ordered sort key. Each page becomes
+        compact records at once, so memory holds events, not boto3's row dictionaries.
         """
         if not self.has_events(tenant):
             return
         now = self._now_epoch()
         with ThreadPoolExecutor(max_workers=SHARDS) as pool:
-            shards = list(pool.map(partial(self._shard_rows, tenant, since=since, now=now), range(SHARDS)))
-        for row in heapq.merge(*shards, key=lambda row: str(row["sk"])):
-            yield event_of(row)
+            shards = list(pool.map(partial(self._shard_events, tenant, since=since, now=now), range(SHARDS)))
+        yield from heapq.merge(*shards, key=lambda event: (event.timestamp, event.event_id))
 
-    def _shard_rows(self, tenant: str, shard: int, *, since: date | None, now: int) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = []
+    def _shard_events(self, tenant: str, shard: int, *, since: date | None, now: int) -> list[Event]:
+        events: list[Event] = []
         values: dict[str, Any] = {":shard": tenant_key(tenant, str(shard)), ":now": now}
         condition = "shard_pk = :shard"
         if since is not None:
@@ -290,9 +290,9 @@ class EventStore:
         }
         while True:
             response = self._table.meta.client.query(**request)
-            rows.extend(response.get("Items", []))
+            events.extend(event_of(row) for row in response.get("Items", []))
             if "LastEvaluatedKey" not in response:
-                return rows
+                return events
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def _now_epoch(self) -> int:
