@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.timing import timed
 from reco.datasets.movielens import read_ratings_csv
 from reco.evaluation import evaluate, ratings_split
 from reco.models.als import ALS
@@ -91,14 +92,8 @@ def elapsed_ms(fn: Callable[[], Any]) -> float:
 
 
 def micros(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
-    """p50 and p95 in µs of ``repeats`` calls, after a few warm-up calls."""
-    for _ in range(min(20, repeats)):
-        fn()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1e6)
+    """p50 and p95 in µs of ``repeats`` calls, after warm-up calls (bench.recommend's timer)."""
+    samples = timed(fn, repeats)
     return statistics.median(samples), statistics.quantiles(samples, n=20)[18]
 
 

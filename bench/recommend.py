@@ -17,7 +17,6 @@ import json
 import os
 import statistics
 import sys
-import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -28,6 +27,7 @@ from local.template import function_environment
 use_fake_credentials()
 os.environ.update(function_environment(local_resource_names()))
 
+from bench.timing import timed  # noqa: E402
 from local.composed import gateway_app  # noqa: E402
 from local.tokens import issue_token  # noqa: E402
 from reco.api.app import tune_gc_for_requests  # noqa: E402
@@ -111,17 +111,6 @@ def stdout_to_devnull() -> Iterator[None]:
         os.dup2(saved, 1)
         os.close(saved)
         os.close(devnull)
-
-
-def timed(fn: Callable[[], Any], repeats: int) -> list[float]:
-    for _ in range(min(50, repeats)):
-        fn()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1e6)
-    return samples
 
 
 def peak_kib(fn: Callable[[], Any]) -> float:
