@@ -49,6 +49,7 @@ def test_a_run_that_lost_the_model_to_a_newer_one_does_not_publish(aws: dict[str
         registry.publish("acme", "m", "old-job", ModelVersion(1, "acme/models/m/v1.npz", "2026-11-25T00:00:00Z"))
     record = registry.get("acme", "m")
     assert (record.status, record.current_version) == ("training", None)  # type: ignore[union-attr]
+    assert registry.versions("acme", "m") == []  # the version row and the move are one transaction
     registry.fail("acme", "m", "old-job", "late failure")  # ignored: new-job owns the model
     assert registry.get("acme", "m").status == "training"  # type: ignore[union-attr]
 
