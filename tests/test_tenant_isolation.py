@@ -15,6 +15,7 @@ from reco.registry import ModelRecord
 from reco.stores.models import model_registry
 from tests.isolation.catalog import CATALOG_CASES
 from tests.isolation.models import MODEL_CASES
+from tests.isolation.scenarios import SCENARIO_CASES
 
 Auth = Callable[..., dict[str, str]]
 
@@ -52,6 +53,7 @@ ISOLATION_CASES: dict[tuple[str, str], Callable[[TestClient, Auth], None]] = {
     ("POST", "/v1/recommend"): recommend_isolation,
     **CATALOG_CASES,
     **MODEL_CASES,
+    **SCENARIO_CASES,
 }
 
 
@@ -60,5 +62,5 @@ def test_every_route_has_an_isolation_case() -> None:
 
 
 def test_tenants_are_isolated_on_every_route(client: TestClient, auth: Auth) -> None:
-    for case in ISOLATION_CASES.values():
+    for case in dict.fromkeys(ISOLATION_CASES.values()):  # a case may cover several routes
         case(client, auth)

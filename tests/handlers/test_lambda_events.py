@@ -14,10 +14,11 @@ from reco.stores.services import training_launcher
 from tests.conftest import EVENTS_DIR, LambdaContext, load_event
 from tests.handlers.seeds_catalog import CATALOG_SEEDS
 from tests.handlers.seeds_models import MODELS_SEEDS
+from tests.handlers.seeds_scenarios import SCENARIOS_SEEDS
 
 EVENT_FILES = sorted(p.name for p in EVENTS_DIR.glob("*.json"))
 # Some sample events read data that must exist first (an item to GET, a model to train …).
-SEEDS = {**CATALOG_SEEDS, **MODELS_SEEDS}
+SEEDS = {**CATALOG_SEEDS, **MODELS_SEEDS, **SCENARIOS_SEEDS}
 
 
 def handler_for(route_key: str) -> Any:

@@ -107,3 +107,46 @@ class MalformedCursor(BadRequest):
     """A page cursor that is garbled, or was issued for another list (another user, another tenant)."""
 
     code = "MALFORMED_CURSOR"
+
+
+# --- The Scenarios family's error names (``error_data.name`` in their error bodies) -------------
+
+
+class WrongDataType(BadRequest):
+    """A business rule or filter is invalid: bad shape, bad value for the property's type, a loop."""
+
+    code = "WRONG_DATA_TYPE"
+
+
+class WrongOpUse(BadRequest):
+    """A filter operator that does not apply to the property (``eq`` on a float, ``gt`` on a boolean)."""
+
+    code = "WRONG_OP_USE"
+
+
+class WrongParameter(BadRequest):
+    """A request parameter that is not valid (query string, ids, mutually exclusive fields)."""
+
+    code = "WRONG_PARAMETER"
+
+
+class ScenarioInUse(BadRequest):
+    """A scenario that another scenario (or a default) references cannot be deleted."""
+
+    code = "SCENARIO_IN_USE"
+
+
+class ScenarioNotFound(NotFound):
+    code = "SCENARIO_NOT_FOUND"
+
+
+class ItemPropertyNotFound(NotFound):
+    """A business rule names an item property that no item of the serving model carries."""
+
+    code = "ITEM_PROPERTY_NOT_FOUND"
+
+
+class DatabaseNotReady(ServiceUnavailable):
+    """The tenant has no trained model yet: nothing can be recommended."""
+
+    code = "DATABASE_NOT_READY"

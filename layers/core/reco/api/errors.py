@@ -30,8 +30,51 @@ class ErrorResponse(JSONResponse):
             return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode()
 
 
+# The Scenarios family (/scenarios…, /recommendation/…) answers errors the way its reference does:
+# an error class (``error_name`` and its number ``error_code``) and, in ``error_data.name``, what
+# exactly went wrong (SCENARIO_NOT_FOUND, WRONG_OP_USE, …). The other routes keep {"detail", "code"}.
+CLASSED_ERROR_PREFIXES = ("/scenarios/", "/scenarios-default/", "/recommendation/")
+ERROR_CLASSES: dict[int, tuple[str, int]] = {
+    400: ("WrongData", 41),
+    401: ("AuthError", 21),
+    403: ("ForbiddenError", 31),
+    404: ("NotFoundError", 50),
+    405: ("MethodNotAllowed", 60),
+    409: ("ConflictError", 43),
+    413: ("RequestError", 40),
+    415: ("RequestError", 40),
+    429: ("TooManyRequests", 2),
+    500: ("ServerError", 0),
+    503: ("ServerUnavailable", 1),
+}
+
+
+def uses_error_classes(path: str) -> bool:
+    return path.startswith(CLASSED_ERROR_PREFIXES)
+
+
 def error_payload(detail: Any, code: str, request_id: str | None) -> dict[str, Any]:
     return {"detail": detail, "code": code, "request_id": request_id}
+
+
+def classed_payload(
+    status: int, message: str, name: str, request_id: str | None, data: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    error_name, error_code = ERROR_CLASSES.get(status, ("RequestError", 40))
+    return {
+        "error_code": error_code,
+        "error_name": error_name,
+        "message": message,
+        "error_data": {**(data or {}), "name": name},  # the error name wins over a data key "name"
+        "request_id": request_id,
+    }
+
+
+def payload_for(path: str, status: int, message: str, code: str, request_id: str | None) -> dict[str, Any]:
+    """The body of an error raised outside the app's handlers (the middleware's own checks)."""
+    if uses_error_classes(path):
+        return classed_payload(status, message, code, request_id)
+    return error_payload(message, code, request_id)
 
 
 def _request_id(request: Request) -> str | None:
@@ -40,9 +83,12 @@ def _request_id(request: Request) -> str | None:
 
 async def handle_reco_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RecoError)
-    body = error_payload(exc.message, exc.code, _request_id(request))
-    if exc.data:
-        body["data"] = exc.data
+    if uses_error_classes(request.url.path):
+        body = classed_payload(exc.status_code, exc.message, exc.code, _request_id(request), exc.data)
+    else:
+        body = error_payload(exc.message, exc.code, _request_id(request))
+        if exc.data:
+            body["data"] = exc.data
     retry_after = RETRY_AFTER_SECONDS.get(exc.status_code)
     headers = {"Retry-After": retry_after} if retry_after else None
     return ErrorResponse(body, status_code=exc.status_code, headers=headers)
@@ -69,7 +115,8 @@ async def handle_validation_error(request: Request, exc: Exception) -> JSONRespo
         loc = malformed[0].get("loc", ())
         position = loc[1] if len(loc) > 1 else "?"
         message = f"malformed JSON body at character {position}: {ctx.get('error', 'invalid JSON')}"
-        return ErrorResponse(error_payload(message, "MALFORMED_JSON", _request_id(request)), status_code=400)
+        malformed_body = payload_for(request.url.path, 400, message, "MALFORMED_JSON", _request_id(request))
+        return ErrorResponse(malformed_body, status_code=400)
     errors = []
     for error in raw[:MAX_VALIDATION_ERRORS]:
         error = dict(error)
@@ -81,10 +128,21 @@ async def handle_validation_error(request: Request, exc: Exception) -> JSONRespo
         if isinstance(ctx, dict) and isinstance(ctx.get("error"), Exception):
             error.pop("ctx")  # an exception object: the msg already says it
         errors.append(jsonable_encoder(error))
+    if uses_error_classes(request.url.path):
+        return ErrorResponse(_classed_validation(errors, _request_id(request)), status_code=400)
     body: dict[str, Any] = {"detail": errors, "request_id": _request_id(request)}
     if len(raw) > MAX_VALIDATION_ERRORS:
         body["omitted_errors"] = len(raw) - MAX_VALIDATION_ERRORS
     return ErrorResponse(body, status_code=422)
+
+
+def _classed_validation(errors: list[Any], request_id: str | None) -> dict[str, Any]:
+    """400 WrongData: WRONG_DATA_TYPE for the body, WRONG_PARAMETER for the path and query string."""
+    in_body = any(e.get("loc", ("",))[0] == "body" for e in errors)
+    shown = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'body'}: {e.get('msg')}" for e in errors[:5])
+    more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+    name = "WRONG_DATA_TYPE" if in_body else "WRONG_PARAMETER"
+    return classed_payload(400, f"invalid request: {shown}{more}", name, request_id, {"errors": errors})
 
 
 async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
@@ -96,9 +154,8 @@ async def handle_http_exception(request: Request, exc: Exception) -> JSONRespons
     elif exc.status_code == 400 and detail == BODY_PARSE_FAILURE:
         # json.loads raised something other than a syntax error: invalid UTF-8, or nesting too deep.
         code, detail = "MALFORMED_JSON", "malformed JSON body: not UTF-8 text, or nested too deeply"
-    return ErrorResponse(
-        error_payload(detail, code, _request_id(request)), status_code=exc.status_code, headers=exc.headers
-    )
+    body = payload_for(request.url.path, exc.status_code, str(detail), code, _request_id(request))
+    return ErrorResponse(body, status_code=exc.status_code, headers=exc.headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

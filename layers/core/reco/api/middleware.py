@@ -15,7 +15,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reco.api.errors import error_payload
+from reco.api.errors import payload_for
 from reco.errors import InternalError, MalformedJson, PayloadTooLarge, RecoError, UnsupportedMediaType
 from reco.observability import correlation_id, logger, metrics
 
@@ -88,11 +88,12 @@ class RequestContextMiddleware:
                 receive = self._replay(body, receive)
             await self.app(scope, receive, send_with_request_id)
         except RecoError as error:
-            await self._send_error(send_with_request_id, error, request_id)
+            await self._send_error(send_with_request_id, error, request_id, scope.get("path", ""))
         except Exception:
             logger.exception("unhandled error", extra={"path": scope.get("path"), "method": scope.get("method")})
             if not status["started"]:
-                await self._send_error(send_with_request_id, InternalError("Internal Server Error"), request_id)
+                internal = InternalError("Internal Server Error")
+                await self._send_error(send_with_request_id, internal, request_id, scope.get("path", ""))
         finally:
             self._record(scope, status["code"], (time.perf_counter() - started) * 1000.0)
             correlation_id.reset(token)
@@ -147,8 +148,9 @@ class RequestContextMiddleware:
         return replay
 
     @staticmethod
-    async def _send_error(send: Send, error: RecoError, request_id: str) -> None:
-        body = json.dumps(error_payload(error.message, error.code, request_id)).encode()
+    async def _send_error(send: Send, error: RecoError, request_id: str, path: str) -> None:
+        payload = payload_for(path, error.status_code, error.message, error.code, request_id)
+        body = json.dumps(payload).encode()
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": error.status_code, "headers": headers})
         await send({"type": "http.response.body", "body": body})

@@ -10,6 +10,7 @@ from reco.models.interactions import CSR, Interactions
 from reco.models.knn import ItemKNN
 from reco.models.popularity import Popularity, Trending
 from reco.models.recipes import RECIPES, fit_recipe, resolve_params
+from reco.models.text_index import TextIndex, build_text_index, tokenize
 from reco.models.topk import top_k
 
 __all__ = [
@@ -24,9 +25,12 @@ __all__ = [
     "ModelArtifact",
     "Popularity",
     "Recommender",
+    "TextIndex",
     "Trending",
     "build_item_columns",
+    "build_text_index",
     "fit_recipe",
     "resolve_params",
+    "tokenize",
     "top_k",
 ]

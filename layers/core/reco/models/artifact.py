@@ -3,7 +3,9 @@
 Uncompressed because a Lambda cold start pays for the load, not for S3 bytes. Loaded with
 ``allow_pickle=False``: an artifact is data, never code. Strings are numpy unicode arrays; params
 and metadata are JSON in 0-d unicode arrays. Keys are namespaced: ``ids/…``, ``scores/…``,
-``model/…`` (the recipe's own arrays) and ``col/…`` (item property columns for filters).
+``model/…`` (the recipe's own arrays), ``col/…`` (item property columns for filters) and ``fts/…``
+(the full-text index of text properties, see :mod:`reco.models.text_index`; artifacts written
+before it existed load with an empty one).
 
 Item columns (:func:`build_item_columns`) are a flat ``dict[str, np.ndarray]``; for a property
 ``name`` (with ``%`` and ``/`` percent-encoded in the key):
@@ -31,18 +33,12 @@ from reco.models.base import Recommender
 from reco.models.interactions import F32, I64, Bools, Interactions, Strs, as_str_array, lookup
 from reco.models.popularity import Popularity, Trending
 from reco.models.recipes import RECIPES, fit_recipe, resolve_params
+from reco.models.text_index import TextIndex, build_text_index
+from reco.models.text_index import column_key as column_key  # lives below artifact now; re-exported
+from reco.models.text_index import column_name as column_name
 
 FORMAT_VERSION = 1
 Kind = Literal["number", "bool", "string", "strings"]
-
-
-def column_key(name: str) -> str:
-    """A property name made safe as a key prefix (``/`` separates a column's parts)."""
-    return name.replace("%", "%25").replace("/", "%2F")
-
-
-def column_name(key: str) -> str:
-    return key.replace("%2F", "/").replace("%25", "%")
 
 
 def _is_number(value: Any) -> bool:
@@ -119,6 +115,14 @@ class ItemColumns:
             return "string"
         return "bool" if self.columns[key].dtype == np.int8 else "number"
 
+    def is_float(self, name: str) -> bool:
+        """A number column holding a non-integral value: ``eq`` on it would hinge on float rounding."""
+        if self.kind(name) != "number":
+            return False
+        column = self.columns[column_key(name)]
+        values = column[~np.isnan(column)]
+        return bool(np.any(values != np.floor(values)))
+
     def isin(self, name: str, values: Sequence[Any]) -> Bools:
         """Items whose property equals one of ``values`` (for arrays: contains one of them)."""
         key, kind = column_key(name), self.kind(name)
@@ -159,6 +163,7 @@ class ModelArtifact:
     trending: F32
     metadata: dict[str, Any] = field(default_factory=dict)
     item_columns: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
+    text_index: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -170,6 +175,7 @@ class ModelArtifact:
         *,
         item_columns: Mapping[str, npt.NDArray[Any]] | None = None,
         metadata: Mapping[str, Any] | None = None,
+        text_index: Mapping[str, npt.NDArray[Any]] | None = None,
     ) -> ModelArtifact:
         """Wraps a model fitted on ``interactions`` with its id universes and fallback scores.
 
@@ -194,6 +200,7 @@ class ModelArtifact:
             trending=Trending().fit(interactions).scores,
             metadata=info,
             item_columns=dict(item_columns or {}),
+            text_index=dict(text_index or {}),
         )
 
     @classmethod
@@ -205,7 +212,7 @@ class ModelArtifact:
         item_properties: Mapping[str, Mapping[str, Any]] | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> ModelArtifact:
-        """Validates params, fits the recipe, builds the property columns: :meth:`build` in one go."""
+        """Validates params, fits the recipe, builds columns and full-text index: :meth:`build` in one go."""
         resolved = resolve_params(recipe, params)
         return cls.build(
             recipe,
@@ -214,11 +221,16 @@ class ModelArtifact:
             interactions,
             item_columns=build_item_columns(interactions.item_ids, item_properties or {}),
             metadata=metadata,
+            text_index=build_text_index(interactions.item_ids, item_properties or {}),
         )
 
     @property
     def columns(self) -> ItemColumns:
         return ItemColumns(self.item_columns, len(self.item_ids))
+
+    @property
+    def texts(self) -> TextIndex:
+        return TextIndex(self.text_index, len(self.item_ids))
 
     def item_rows(self, ids: Sequence[str] | Strs) -> I64:
         """Rows of item ids (-1 for ids unknown to the model)."""
@@ -240,6 +252,7 @@ class ModelArtifact:
         }
         arrays.update({f"model/{k}": v for k, v in self.model.to_arrays().items()})
         arrays.update({f"col/{k}": v for k, v in self.item_columns.items()})
+        arrays.update({f"fts/{k}": v for k, v in self.text_index.items()})
         buffer = io.BytesIO()
         np.savez(buffer, allow_pickle=False, **arrays)
         return buffer.getvalue()
@@ -263,4 +276,5 @@ class ModelArtifact:
             trending=arrays["scores/trending"],
             metadata=json.loads(str(arrays["metadata"])),
             item_columns={k.removeprefix("col/"): v for k, v in arrays.items() if k.startswith("col/")},
+            text_index={k.removeprefix("fts/"): v for k, v in arrays.items() if k.startswith("fts/")},
         )

@@ -145,6 +145,12 @@ class Recommender(ABC):
         """
         return self.user_scores(user_row, history)[np.asarray(rows, dtype=np.int64)]
 
+    def similar_scores(self, item_row: int) -> F32:
+        """How similar every item is to ``item_row`` (n_items,): item-to-item recommendations."""
+        if not 0 <= item_row < self.n_items:
+            raise IndexError(f"item row must be in [0, {self.n_items})")
+        return np.asarray(self._item_scores(item_row), dtype=np.float32).reshape(self.n_items)
+
     def similar_items(self, item_row: int, N: int, candidates: npt.ArrayLike | None = None) -> tuple[I64, F32]:
         """The ``N`` items most similar to ``item_row`` (never the item itself)."""
         if not 0 <= item_row < self.n_items:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol, cast
 
-from reco.errors import ModelNotFound, ModelNotReady
+from reco.errors import DatabaseNotReady, ModelNotFound, ModelNotReady, WrongDataType
 from reco.models import ModelArtifact
 from reco.registry import ArtifactStorage, ModelLookup, ModelRecord, artifact_key
 from reco.serving.attributes import AttributeRules, parse_rules
@@ -22,6 +23,35 @@ class ServingModel:
     version: int
     artifact: ModelArtifact
     rules: AttributeRules
+
+
+class ModelListing(ModelLookup, Protocol):
+    def list_models(self, tenant: str, limit: int, cursor: str | None) -> tuple[list[ModelRecord], str | None]: ...
+
+
+def choose_model(records: Sequence[ModelRecord], allowlist: Sequence[str] | None) -> ModelRecord:
+    """The model a scenario-driven request runs on.
+
+    With an allowlist (a case's ``algorithms``), its first model that has a version to serve;
+    without, the servable model updated last (ties by id). Raises DATABASE_NOT_READY when the
+    tenant has nothing trained at all, WRONG_DATA_TYPE when no allowlisted model is.
+    """
+    servable = [r for r in records if r.current_version is not None]
+    if not servable:
+        raise DatabaseNotReady(
+            "no model has been trained for this tenant yet: define one (PUT /v1/models/{id}) and train it",
+        )
+    if allowlist:
+        by_id = {r.model_id: r for r in servable}
+        for model_id in allowlist:
+            if model_id in by_id:
+                return by_id[model_id]
+        raise WrongDataType(
+            f"no allowlisted trained instance: none of the case's algorithms ({'|'.join(allowlist)}) "
+            f"is a trained model; trained models: {', '.join(sorted(by_id))}",
+            data={"algorithms": list(allowlist)},
+        )
+    return max(servable, key=lambda r: (r.updated_at, r.model_id))
 
 
 @dataclass
@@ -53,6 +83,32 @@ class ModelCache:
         self._clock = clock
         self._entries: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
         self._lock = threading.Lock()  # the local runner serves from threads; Lambda from one
+        self._listings: dict[str, tuple[float, list[ModelRecord]]] = {}
+
+    def serving(self, tenant: str, allowlist: Sequence[str] | None = None) -> ServingModel:
+        """The model :func:`choose_model` picks among the tenant's models (listed at most every refresh)."""
+        return self.current(tenant, choose_model(self._tenant_models(tenant), allowlist).model_id)
+
+    def _tenant_models(self, tenant: str) -> list[ModelRecord]:
+        now = self._clock()
+        with self._lock:
+            cached = self._listings.get(tenant)
+        if cached is not None and now - cached[0] < self._refresh:
+            return cached[1]
+        if not hasattr(self._registry, "list_models"):
+            raise TypeError("choosing a model needs a registry that can list models")
+        registry = cast(ModelListing, self._registry)
+        records: list[ModelRecord] = []
+        cursor: str | None = None
+        while True:
+            page, cursor = registry.list_models(tenant, 100, cursor)
+            records.extend(page)
+            if cursor is None:
+                break
+        if any(r.current_version is not None for r in records):  # else asked again next request
+            with self._lock:
+                self._listings[tenant] = (now, records)
+        return records
 
     def current(self, tenant: str, model_id: str) -> ServingModel:
         key = (tenant, model_id)

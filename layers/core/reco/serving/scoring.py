@@ -22,9 +22,9 @@ class ScoreSource:
 
 
 def score_candidates(
-    artifact: ModelArtifact, user_id: str | None, events: Sequence[Event], rows: np.ndarray
+    artifact: ModelArtifact, user_id: str | None, events: Sequence[Event], rows: np.ndarray | None
 ) -> tuple[np.ndarray, ScoreSource]:
-    """Scores (float32) of the item ``rows`` (all in the artifact), and how they were obtained.
+    """Scores (float32) of the item ``rows`` (all in the artifact; None: every item), and how they were obtained.
 
     - a user the model was trained on: their model state, plus events newer than the training data
       folded in (so the very next request reflects a click);
@@ -44,8 +44,17 @@ def score_candidates(
     history = (items[usable], weights[usable]) if usable.any() else None
     if user_row is not None:
         source = ScoreSource("user" if history is None else "user+recent_events")
-        return model.candidate_scores(user_row, history, rows), source
+        return _scores(artifact, user_row, history, rows), source
     if history is not None:
-        return model.candidate_scores(None, history, rows), ScoreSource("recent_events")
+        return _scores(artifact, None, history, rows), ScoreSource("recent_events")
     reason = "unknown user with no recent events" if user_id is not None else "session with no recent events"
-    return artifact.trending[rows], ScoreSource("none", fallback="trending", reason=reason)
+    trending = artifact.trending if rows is None else artifact.trending[rows]
+    return np.asarray(trending, dtype=np.float32), ScoreSource("none", fallback="trending", reason=reason)
+
+
+def _scores(
+    artifact: ModelArtifact, user_row: int | None, history: tuple[np.ndarray, np.ndarray] | None, rows: np.ndarray | None
+) -> np.ndarray:
+    if rows is None:  # the whole catalog: one matrix-vector product, no gathered copy of the factors
+        return artifact.model.user_scores(user_row, history)
+    return artifact.model.candidate_scores(user_row, history, rows)

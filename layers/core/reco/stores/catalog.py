@@ -1,15 +1,22 @@
-"""Items and users in the catalog table: ``pk = <tenant>#item | <tenant>#user``, ``sk = <id>``."""
+"""Items and users in the catalog table: ``pk = <tenant>#item | <tenant>#user``, ``sk = <id>``.
+
+Writing items also records which property names exist with which kinds of value
+(``pk = <tenant>#item-property``, ``sk = <name>#<kind>``), so scenario writes can warn about
+properties no item has and refuse filters that cannot match, without scanning the catalog.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from reco.records import IngestResult, Item, Page, Rejection, User, iso_millis
+from reco.observability import logger
+from reco.records import IngestResult, Item, Page, PropertyValue, Rejection, User, iso_millis
 from reco.settings import get_settings
 from reco.stores.aws import cached_store, dynamodb_table, tenant_key
 from reco.stores.codec import (
@@ -25,11 +32,53 @@ from reco.stores.codec import (
 
 ITEM = "item"
 USER = "user"
+ITEM_PROPERTY = "item-property"
 BATCH_WRITE_SIZE = 25  # DynamoDB's BatchWriteItem limit
 ITER_PAGE_SIZE = 1000
 
+# Past this many remembered (tenant, name, kind) rows a container forgets them and writes again.
+MAX_REMEMBERED_KINDS = 50_000
+
 Record = TypeVar("Record", Item, User)
 Request = dict[str, Any]
+StoredKind = Literal["int", "float", "bool", "string", "strings", "object"]
+FilterKind = Literal["number", "bool", "string", "strings"]
+
+
+@dataclass(frozen=True)
+class PropertyKind:
+    """What filters may assume about a property: its kind in the filter vocabulary (None: mixed)."""
+
+    kind: FilterKind | None
+    is_float: bool = False  # some value is not a whole number: eq / neq would depend on rounding
+
+
+def stored_kind(value: PropertyValue | object) -> StoredKind:
+    """A value's kind as recorded; 12.0 is an int, as DynamoDB stores it (12)."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "int" if value.is_integer() else "float"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list) and all(isinstance(element, str) for element in value):
+        return "strings"
+    return "object"
+
+
+def property_kind(stored: set[str]) -> PropertyKind:
+    """The filter view of every kind a property was seen with."""
+    if stored <= {"int", "float"}:
+        return PropertyKind("number", is_float="float" in stored)
+    if stored == {"bool"}:
+        return PropertyKind("bool")
+    if stored == {"string"}:
+        return PropertyKind("string")
+    if stored <= {"string", "strings"}:
+        return PropertyKind("strings")  # a scalar string is matched like a one-element array
+    return PropertyKind(None)
 
 
 def busy(code: str) -> str:
@@ -51,11 +100,15 @@ class CatalogStore:
         self._sleep = sleep
         self._clock = clock
         self._max_attempts = max_attempts
+        self._recorded_kinds: set[tuple[str, str, str]] = set()  # (tenant, name, kind) rows this container wrote
 
     # ------------------------------------------------------------------ writes
     def put_items(self, tenant: str, items: Sequence[Item]) -> IngestResult:
         """Upsert items (ids unique within the call); rejections are by position in ``items``."""
-        return self._put(tenant, ITEM, items)
+        result = self._put(tenant, ITEM, items)
+        rejected = {rejection.index for rejection in result.rejected}
+        self._record_kinds(tenant, [item for index, item in enumerate(items) if index not in rejected])
+        return result
 
     def put_users(self, tenant: str, users: Sequence[User]) -> IngestResult:
         return self._put(tenant, USER, users)
@@ -134,7 +187,49 @@ class CatalogStore:
                     raise
         return failed
 
+    def _record_kinds(self, tenant: str, items: Sequence[Item]) -> None:
+        """Best effort, once per container and row: a missing kind row only costs a spurious warning later.
+
+        One attempt per 25 rows, no backoff: the items are stored and their caller is waiting.
+        """
+        if len(self._recorded_kinds) > MAX_REMEMBERED_KINDS:
+            self._recorded_kinds.clear()
+        seen = {(tenant, name, stored_kind(value)) for item in items for name, value in item.properties.items()}
+        new = sorted(seen - self._recorded_kinds)
+        client, table = self._table.meta.client, self._table.name
+        for start in range(0, len(new), BATCH_WRITE_SIZE):
+            chunk = new[start : start + BATCH_WRITE_SIZE]
+            rows = [{"pk": tenant_key(tenant, ITEM_PROPERTY), "sk": f"{name}#{kind}"} for _, name, kind in chunk]
+            try:
+                response = client.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": r}} for r in rows]})
+            except (ClientError, BotoCoreError) as error:
+                logger.warning("item property kinds not recorded", extra={"rows": len(rows), "error": str(error)})
+                continue
+            unprocessed = {r["PutRequest"]["Item"]["sk"] for r in response.get("UnprocessedItems", {}).get(table, [])}
+            self._recorded_kinds.update(
+                key for key, row in zip(chunk, rows, strict=True) if row["sk"] not in unprocessed
+            )
+
     # ------------------------------------------------------------------ reads
+    def property_kinds(self, tenant: str) -> dict[str, PropertyKind]:
+        """Every item property name ever written for the tenant, with what filters may assume of it.
+
+        A property name may itself contain '#': a row's kind is what follows its last one.
+        """
+        stored: dict[str, set[str]] = {}
+        request: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": tenant_key(tenant, ITEM_PROPERTY)},
+        }
+        while True:
+            response = self._table.query(**request)
+            for row in response.get("Items", []):
+                name, _, kind = str(row["sk"]).rpartition("#")
+                stored.setdefault(name, set()).add(kind)
+            if "LastEvaluatedKey" not in response:
+                return {name: property_kind(kinds) for name, kinds in stored.items()}
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
     def get_item(self, tenant: str, item_id: str) -> Item | None:
         return self._get(tenant, ITEM, item_id, Item)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reco.ranking.service import RankingServices
+from reco.recommendations.service import RecommendationServices
 from reco.serving.cache import ModelCache
 from reco.serving.history import RecentEvents
 from reco.settings import get_settings
@@ -13,6 +14,7 @@ from reco.stores.decisions import decision_store
 from reco.stores.events import event_store
 from reco.stores.launchers import LambdaTrainingLauncher, ThreadTrainingLauncher
 from reco.stores.models import model_registry
+from reco.stores.scenarios import scenario_store
 from reco.training.service import TrainingLauncher, TrainingServices
 
 
@@ -36,3 +38,8 @@ def model_cache() -> ModelCache:
 @cached_store
 def ranking_services() -> RankingServices:
     return RankingServices(model_cache(), RecentEvents(event_store()), decision_store())
+
+
+@cached_store
+def recommendation_services() -> RecommendationServices:
+    return RecommendationServices(model_cache(), event_store(), catalog_store(), scenario_store(), decision_store())

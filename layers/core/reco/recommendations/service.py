@@ -1,0 +1,226 @@
+"""recommend_items: the domain behind /recommendation/… and /scenarios/preview/.
+
+One request: resolve the scenario flow to a case (``reco.scenarios.engine``), pick the model the
+case allows, score the whole catalog for the requester (an item's neighbours, a profile, a
+session), run the case over those scores (``run_case``), and cut the page the cursor points at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import numpy as np
+
+from reco.decisions import Decision, DecisionLog
+from reco.errors import ItemNotFound, WrongParameter
+from reco.ids import new_rec_id
+from reco.models.interactions import F32, Bools
+from reco.recommendations.case import run_case
+from reco.recommendations.cursor import (
+    PageCursor,
+    check_cursor,
+    decode_page_cursor,
+    encode_page_cursor,
+    fingerprint,
+)
+from reco.recommendations.facts import CatalogReader, EventReader, Requester, RequestFacts
+from reco.scenarios.engine import DEFAULT_AMT, RequestCase, Resolution, resolve_scenario
+from reco.schemas.recommendation import ItemsQuery, ItemsResponse, PreviewScenario
+from reco.schemas.scenarios import Scenario
+from reco.serving.cache import ModelCache, ServingModel
+from reco.serving.scoring import score_candidates
+
+# Pages go this deep into a list; beyond it there is no next_cursor (nobody scrolls further, and
+# diversity reranking costs grow with the depth).
+MAX_DEPTH = 1000
+ITEM_TYPES = frozenset({"item_to_items", "precomputed_item_to_items"})
+PROFILE_TYPES = frozenset({"profile_to_items", "precomputed_profile_to_items", "profile_to_items_w_ctx_items"})
+SESSION_TYPES = frozenset({"session_to_items", "session_to_items_w_ctx_items"})
+
+
+class ScenarioReader(Protocol):
+    def get(self, tenant: str, reco_type: str, name: str) -> Scenario | None: ...
+
+    def default_name(self, tenant: str, reco_type: str) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class RecommendationServices:
+    """What scenario-driven recommendations read and write, injected (no AWS in the domain)."""
+
+    models: ModelCache
+    events: EventReader
+    catalog: CatalogReader
+    scenarios: ScenarioReader
+    decisions: DecisionLog
+
+
+@dataclass(frozen=True)
+class ItemsRequest:
+    reco_type: str
+    query: ItemsQuery
+    requester: Requester
+
+
+@dataclass(frozen=True)
+class ItemsResult:
+    response: ItemsResponse
+    max_age: int | None = None  # the case's cache_control.max_age
+
+
+class TenantScenarios:
+    """The engine's ScenarioSource: a tenant's stored scenarios, under preview overrides if any."""
+
+    def __init__(self, store: ScenarioReader, tenant: str, overrides: Sequence[PreviewScenario] = ()) -> None:
+        self._store, self._tenant = store, tenant
+        self._overrides = {(p.reco_type, p.name): p.scenario for p in overrides}
+        self._read: dict[tuple[str, str], Scenario | None] = {}
+
+    def scenario(self, reco_type: str, name: str) -> Scenario | None:
+        key = (reco_type, name)
+        if key in self._overrides:
+            return self._overrides[key]
+        if key not in self._read:
+            self._read[key] = self._store.get(self._tenant, reco_type, name)
+        return self._read[key]
+
+    def default_name(self, reco_type: str) -> str | None:
+        return self._store.default_name(self._tenant, reco_type)
+
+
+def recommend_items(
+    tenant: str,
+    request: ItemsRequest,
+    services: RecommendationServices,
+    *,
+    preview: Sequence[PreviewScenario] = (),
+    request_id: str | None = None,
+    now: datetime | None = None,
+) -> ItemsResult:
+    query, requester = request.query, request.requester
+    cursor = decode_page_cursor(query.cursor) if query.cursor else None
+    as_of = cursor.as_of if cursor else (now or datetime.now(UTC))
+    facts = RequestFacts(tenant, requester, services.events, services.catalog, as_of)
+    resolution = resolve_scenario(
+        request.reco_type,
+        query.scenario,
+        TenantScenarios(services.scenarios, tenant, preview),
+        facts,
+        skip_default=query.skip_default_scenario,
+        request=RequestCase(query.amt, query.filters or [], query.reranking or [], query.exclude_rated_items),
+    )
+    case = resolution.case
+    digest = fingerprint([tenant, resolution.reco_type, _identity(requester), case.model_dump(mode="json")])
+    if cursor is not None:
+        check_cursor(cursor, digest)
+    offset = cursor.offset if cursor else 0
+    allowlist = case.algorithms.split("|") if case.algorithms else None
+    serving = services.models.serving(tenant, allowlist)
+    scores, excluded, warnings, fallback = _scores(tenant, resolution.reco_type, serving, facts, services)
+    amt = case.amt if case.amt is not None else DEFAULT_AMT
+    depth = min(offset + amt, MAX_DEPTH)
+    run = run_case(case, serving.artifact, scores, excluded, facts, depth + 1)
+    page = run.rows[offset:depth]
+    more = len(run.rows) > depth and depth < MAX_DEPTH
+    items = serving.artifact.item_ids[page].tolist()
+    response = ItemsResponse(
+        items_id=[str(i) for i in items],
+        next_cursor=encode_page_cursor(PageCursor(depth, as_of, digest)) if more else None,
+        evaluated_scenarios=resolution.evaluated_scenarios,
+        warnings=[*warnings, *run.warnings],
+    )
+    if not preview:
+        page_scores = [float(scores[r]) for r in page]
+        _log(services.decisions, tenant, request, resolution, serving, response, page_scores, fallback, request_id)
+    max_age = case.cache_control.max_age if case.cache_control is not None else None
+    return ItemsResult(response, max_age)
+
+
+def _identity(requester: Requester) -> list[Any]:
+    """What makes a list someone's: ids and what the body sent (not the cursor)."""
+    return [
+        requester.user_id,
+        requester.session_id,
+        requester.item_id,
+        [i.model_dump(mode="json") for i in requester.interactions],
+        [r.model_dump(mode="json") for r in requester.ratings],
+        dict(requester.user_properties or {}),
+        {k: v for k, v in requester.params.items() if k != "cursor"},
+    ]
+
+
+def _scores(
+    tenant: str, reco_type: str, serving: ServingModel, facts: RequestFacts, services: RecommendationServices
+) -> tuple[F32, Bools, list[str], str | None]:
+    """One score per catalog item for the reco type, the rows never to return, warnings, fallback."""
+    artifact, requester = serving.artifact, facts.requester
+    excluded = np.zeros(len(artifact.item_ids), dtype=bool)
+    if reco_type in ITEM_TYPES:
+        if requester.item_id is None:
+            raise WrongParameter(f"{reco_type} needs an item_id", data={"parameter": "item_id"})
+        row = int(artifact.item_rows([requester.item_id])[0])
+        if row >= 0:
+            excluded[row] = True
+            return artifact.model.similar_scores(row), excluded, [], None
+        if services.catalog.get_item(tenant, requester.item_id) is None:
+            raise ItemNotFound(f"item not found: '{requester.item_id}'", data={"item_id": requester.item_id})
+        warning = f"item '{requester.item_id}' has no interactions in the trained model: trending items shown"
+        return np.asarray(artifact.trending, dtype=np.float32), excluded, [warning], "trending"
+    if reco_type in PROFILE_TYPES:
+        if requester.user_id is None:
+            raise WrongParameter(f"{reco_type} needs a user_id", data={"parameter": "user_id"})
+        user_id: str | None = requester.user_id
+    elif reco_type in SESSION_TYPES:
+        user_id = None
+    else:
+        raise WrongParameter(
+            f"reco type '{reco_type}' is not served here: route generic scenarios to item_to_items, "
+            "profile_to_items or session_to_items",
+            data={"reco_type": reco_type},
+        )
+    scores, source = score_candidates(artifact, user_id, facts.scored_events(), None)
+    warnings = [f"{source.reason}: {source.fallback} items shown"] if source.fallback else []
+    return np.asarray(scores, dtype=np.float32), excluded, warnings, source.fallback
+
+
+def _log(
+    decisions: DecisionLog,
+    tenant: str,
+    request: ItemsRequest,
+    resolution: Resolution,
+    serving: ServingModel,
+    response: ItemsResponse,
+    scores: list[float],
+    fallback: str | None,
+    request_id: str | None,
+) -> None:
+    requester = request.requester
+    context: dict[str, Any] = {
+        "reco_type": resolution.reco_type,
+        "scenario": request.query.scenario,
+        "evaluated_scenarios": resolution.evaluated_scenarios,
+        "experiments": [
+            {"id": e.test_id, "scenario": e.scenario_name, "variant": e.variant} for e in resolution.experiments
+        ],
+    }
+    if requester.item_id is not None:
+        context["item_id"] = requester.item_id
+    decisions.record(
+        tenant,
+        Decision(
+            rec_id=new_rec_id(),
+            endpoint=request.reco_type,
+            items=list(response.items_id),
+            scores=[round(s, 6) for s in scores],
+            user_id=requester.user_id,
+            session_id=requester.session_id,
+            model_id=serving.record.model_id,
+            model_version=serving.version,
+            context=context,
+            fallback=fallback,
+            request_id=request_id,
+        ),
+    )

@@ -1,0 +1,1 @@
+"""Scenarios: named recommendation setups (filters, boosters, diversity) and how they rank items."""

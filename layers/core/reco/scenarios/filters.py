@@ -1,0 +1,231 @@
+"""Scenario filters: one ``(property, op, value)`` rule → a boolean mask over the model's items.
+
+Filters run on every recommendation request, over the whole catalog, so they are evaluated on the
+artifact's property columns (:class:`reco.models.ItemColumns`) and full-text index
+(:class:`reco.models.TextIndex`) with vectorised numpy only: strings are compared once against a
+column's sorted vocab, then looked up by code; array properties reduce element hits per item.
+
+Semantics, shared by every caller so rules mean the same everywhere:
+
+- a missing value never matches ``eq``/``lt``/``lte``/``gt``/``gte``/``in``/``ftsearch``;
+- on an array-of-strings property those ops match when ANY element matches, while ``neq`` and
+  ``notin`` are their negations: ALL elements must differ, so an empty or missing array matches;
+- on a scalar property ``neq``/``notin`` are plain negations too, so missing values match them;
+- ``empty`` is missing (or a zero-length array), ``notempty`` its negation;
+- numbers compare as float64; strings compare by code point (lexicographically, which orders ISO
+  dates), and ``eq``/``in`` are case-sensitive; ``ftsearch`` is case-insensitive: every word of
+  the query must occur in the property (see :func:`reco.models.tokenize`), across all its strings.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from reco.errors import ItemPropertyNotFound, WrongDataType, WrongOpUse
+from reco.models.artifact import ItemColumns, Kind, column_key
+from reco.models.interactions import I64, Bools
+from reco.models.text_index import TextIndex
+
+FILTER_OPS: Final = ("eq", "lt", "lte", "gt", "gte", "in", "empty", "notempty", "neq", "notin", "ftsearch")
+MAX_IN_VALUES: Final = 1000
+
+_ORDER_OPS: Final = ("lt", "lte", "gt", "gte")
+_ORDER_UFUNCS: Final = {"lt": np.less, "lte": np.less_equal, "gt": np.greater, "gte": np.greater_equal}
+# Negated ops are computed as the negation of their positive op, which gives the missing-value and
+# array semantics above for free: "no element equals" is "not (any element equals)".
+_NEGATED: Final = {"neq": "eq", "notin": "in", "notempty": "empty"}
+_TYPE_NAMES: Final[dict[Kind | None, str]] = {
+    "number": "a number",
+    "bool": "a boolean (true/false)",
+    "string": "a string",
+    "strings": "a string",
+    None: "a string, number or boolean",
+}
+
+
+def _where(property_name: str, op: str) -> str:
+    return f"filter on item property {property_name!r} with op {op!r}"
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:77]}..."
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and not math.isnan(value)
+
+
+def _scalar_fits(value: Any, kind: Kind | None) -> bool:
+    """A JSON scalar of the column's type (bool is not a number; NaN is no value at all)."""
+    if isinstance(value, bool):
+        return kind in (None, "bool")
+    if isinstance(value, int | float):
+        return _is_number(value) and kind in (None, "number")
+    if isinstance(value, str):
+        return kind in (None, "string", "strings")
+    return False
+
+
+def _check_op_fits(property_name: str, op: str, kind: Kind, is_float: bool) -> None:
+    where = _where(property_name, op)
+    if op in ("eq", "neq") and kind == "number" and is_float:
+        raise WrongOpUse(
+            f"{where}: {property_name!r} holds non-integer numbers, so exact equality depends on float "
+            "rounding; use gte/lte for a range, or in with the exact values",
+            data={"property": property_name, "op": op},
+        )
+    if op in _ORDER_OPS and kind == "bool":
+        raise WrongOpUse(
+            f"{where}: {property_name!r} is a boolean and has no order; use eq or neq with true/false",
+            data={"property": property_name, "op": op},
+        )
+    if op == "ftsearch" and kind in ("number", "bool"):
+        raise WrongOpUse(
+            f"{where}: full-text search needs a text property, {property_name!r} is a {kind}; "
+            "use eq/in (or lt/lte/gt/gte for numbers)",
+            data={"property": property_name, "op": op},
+        )
+
+
+def _check_value(property_name: str, op: str, value: Any, kind: Kind | None) -> None:
+    where, data = _where(property_name, op), {"property": property_name, "op": op}
+    if op in _ORDER_OPS:
+        fits = _is_number(value) if kind == "number" else isinstance(value, str)
+        if kind is None:
+            fits = _is_number(value) or isinstance(value, str)
+        if not fits:
+            wanted = {"number": "a number", None: "a number or a string"}.get(kind, "a string")
+            raise WrongDataType(
+                f"{where} needs {wanted} to compare with (strings compare lexicographically, "
+                f"e.g. ISO dates), got {_shown(value)}",
+                data=data,
+            )
+    elif op in ("eq", "neq"):
+        if not _scalar_fits(value, kind):
+            raise WrongDataType(f"{where} needs {_TYPE_NAMES[kind]} as value, got {_shown(value)}", data=data)
+    elif op in ("in", "notin"):
+        if not isinstance(value, list | tuple) or not 0 < len(value) <= MAX_IN_VALUES:
+            raise WrongDataType(
+                f"{where} needs a non-empty list of at most {MAX_IN_VALUES} values, got {_shown(value)}",
+                data=data,
+            )
+        wrong = [v for v in value if not _scalar_fits(v, kind)]
+        if wrong:
+            raise WrongDataType(
+                f"{where}: every value in the list must be {_TYPE_NAMES[kind]}, got {_shown(wrong[0])}",
+                data=data,
+            )
+    elif op == "ftsearch" and (not isinstance(value, str) or not value.strip()):
+        raise WrongDataType(f"{where} needs a non-empty search string, got {_shown(value)}", data=data)
+
+
+def check_filter(property_name: str, op: str, value: Any, kind: Kind | None, is_float: bool) -> None:
+    """Rejects a rule that cannot mean anything before it reaches the items (when saved, or served).
+
+    ``kind=None`` (the property's kind is not known yet, e.g. no model trained) checks only what the
+    value's shape says on its own. ``empty``/``notempty`` ignore the value.
+    """
+    if op not in FILTER_OPS:
+        raise WrongOpUse(
+            f"{_where(property_name, op)}: unknown op; use one of {', '.join(FILTER_OPS)}",
+            data={"property": property_name, "op": op},
+        )
+    if kind is not None:
+        _check_op_fits(property_name, op, kind, is_float)
+    _check_value(property_name, op, value, kind)
+
+
+def _vocab_hits(vocab: npt.NDArray[np.str_], op: str, value: Any) -> Bools:
+    """Which distinct strings satisfy the op: compared once, then looked up per item by code."""
+    if op == "eq":
+        return np.asarray(vocab == str(value), dtype=np.bool_)
+    if op == "in":
+        return np.isin(vocab, np.array([str(v) for v in value], dtype=np.str_))
+    return np.asarray(_ORDER_UFUNCS[op](vocab, np.str_(value)), dtype=np.bool_)
+
+
+def _number_hits(column: npt.NDArray[np.float64], op: str, value: Any) -> Bools:
+    if op == "empty":
+        return np.isnan(column)
+    if op == "eq":
+        return np.asarray(column == float(value), dtype=np.bool_)
+    if op == "in":
+        return np.isin(column, np.array([float(v) for v in value], dtype=np.float64))
+    return np.asarray(_ORDER_UFUNCS[op](column, float(value)), dtype=np.bool_)  # NaN compares False
+
+
+def _bool_hits(column: npt.NDArray[np.int8], op: str, value: Any) -> Bools:
+    if op == "empty":
+        return np.asarray(column < 0, dtype=np.bool_)
+    wanted = [int(value)] if op == "eq" else [int(v) for v in value]
+    return np.isin(column, np.array(wanted, dtype=np.int8))
+
+
+def _strings_hits(columns: ItemColumns, key: str, op: str, value: Any) -> Bools:
+    """Per item, over all items: does ANY element of the array satisfy the op (``empty``: no element)."""
+    indptr = columns.columns[f"{key}/indptr"]
+    lengths = np.diff(indptr)
+    if op == "empty":
+        return np.asarray(lengths == 0, dtype=np.bool_)
+    element_hits = _vocab_hits(columns.columns[f"{key}/vocab"], op, value)[columns.columns[key]]
+    # bincount, not reduceat: reduceat would give an empty row its next row's first element.
+    owners = np.repeat(np.arange(columns.n_items), lengths)
+    return np.bincount(owners[element_hits], minlength=columns.n_items) > 0
+
+
+def filter_mask(
+    columns: ItemColumns,
+    texts: TextIndex | None,
+    property_name: str,
+    op: str,
+    value: Any,
+    rows: I64 | None = None,
+) -> Bools:
+    """Which items pass the rule: a mask aligned with ``rows`` (all ``n_items`` when ``None``).
+
+    Validates the rule against the property's column first (:func:`check_filter`), so a rule
+    saved before the catalog changed fails with an error saying what to fix, not a wrong mask.
+    """
+    try:
+        kind = columns.kind(property_name)
+    except KeyError:
+        raise ItemPropertyNotFound(
+            f"{_where(property_name, op)}: item property {property_name!r} is unknown to the serving "
+            "model's items (or its values mix types); properties come from the catalog when the model "
+            "was trained: add it to the items, then retrain the model",
+            data={"property": property_name, "op": op},
+        ) from None
+    check_filter(property_name, op, value, kind, columns.is_float(property_name))
+    if op == "ftsearch":
+        if texts is None or not texts.has(property_name):
+            raise WrongOpUse(
+                f"{_where(property_name, op)}: the serving model has no full-text index for "
+                f"{property_name!r} (it was trained before full-text search existed); retrain the model "
+                "to build the full-text index",
+                data={"property": property_name, "op": op},
+            )
+        matched = texts.match(property_name, str(value))
+        return matched if rows is None else matched[rows]
+    positive = _NEGATED.get(op, op)
+    key = column_key(property_name)
+    if kind == "strings":
+        hits = _strings_hits(columns, key, positive, value)
+        hits = hits if rows is None else hits[rows]
+    else:
+        column = columns.columns[key] if rows is None else columns.columns[key][rows]
+        if kind == "number":
+            hits = _number_hits(column, positive, value)
+        elif kind == "bool":
+            hits = _bool_hits(column, positive, value)
+        elif positive == "empty":
+            hits = np.asarray(column < 0, dtype=np.bool_)
+        else:
+            # A trailing False is what code -1 (missing) indexes: missing never matches.
+            vocab_hits = np.append(_vocab_hits(columns.columns[f"{key}/vocab"], positive, value), False)
+            hits = vocab_hits[column]
+    return ~hits if op in _NEGATED else hits
