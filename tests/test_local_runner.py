@@ -136,6 +136,22 @@ def test_reco_local_evaluates_the_demo_model(server: tuple[str, subprocess.Popen
     assert als.split()[0] == "als" and float(als.split()[1]) > 0.1
 
 
+def test_the_readme_scenario_walkthrough_changes_a_live_recommendation(
+    server: tuple[str, subprocess.Popen[str]],
+) -> None:
+    """Before, create, preview, set as default, after: each README block's answer, in order."""
+    answers = {}
+    for marker in ("scenario-before", "scenario-create", "scenario-preview", "scenario-default", "scenario-after"):
+        body, documented = run_readme_block(server[0], marker)
+        for key in ("items_id", "evaluated_scenarios", "warnings", "status"):
+            assert body.get(key) == documented.get(key), (marker, key)
+        answers[marker] = body
+    before, after = answers["scenario-before"]["items_id"], answers["scenario-after"]["items_id"]
+    assert before != after
+    assert "sku-0242" in before and "sku-0242" not in after  # user-007 bought it: excluded by the default
+    assert answers["scenario-preview"]["items_id"] == after  # the preview showed what the default now does
+
+
 def test_the_runner_answers_like_api_gateway(server: tuple[str, subprocess.Popen[str]]) -> None:
     base, _ = server
     request = urllib.request.Request(

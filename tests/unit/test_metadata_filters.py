@@ -68,12 +68,12 @@ METADATA = {
         (["configs.level:eq:5"], True),
         (["configs.level:eq:5.0"], True),
         (["configs.level:eq:6"], False),
-        (["configs.level:eq:\"5\""], False),
+        (['configs.level:eq:"5"'], False),
         (["configs.on:eq:true"], True),
         (["configs.on:eq:1"], False),  # a boolean is not a number
         (["configs.level:eq:true"], False),
-        (["configs.list:eq:[1, \"a\"]"], True),
-        (["configs.list:eq:[true, \"a\"]"], False),
+        (['configs.list:eq:[1, "a"]'], True),
+        (['configs.list:eq:[true, "a"]'], False),
         (["nothing:eq:null"], True),
         (["missing:eq:null"], False),  # a missing key matches nothing
         (["configs.level:gt:4", "configs.level:lte:5"], True),

@@ -132,7 +132,7 @@ def oracle_targets(reco_type: str, spec: Spec) -> set[tuple[str, ...]]:
 
 
 def oracle_graph(model: dict[tuple[str, str], Spec], defaults: dict[str, str]) -> Oracle:
-    graph = {("s", rt, name): oracle_targets(rt, spec) for (rt, name), spec in model.items()}
+    graph: Oracle = {("s", rt, name): oracle_targets(rt, spec) for (rt, name), spec in model.items()}
     graph.update({("d", rt): {("s", rt, name)} for rt, name in defaults.items()})
     return graph
 
@@ -174,7 +174,7 @@ def stored_graph(repo: FakeRepository) -> Oracle:
             "condition": [body.get("then"), body.get("else")],
             "ab_test": [body.get("scenario_a"), body.get("scenario_b")],
         }.get(document["scenario_type"], [])
-        targets = {("s", rt, str(n)) for n in names}
+        targets: set[tuple[str, ...]] = {("s", rt, str(n)) for n in names}
         if document["scenario_type"] == "case" and "reco_type" in body:
             targets = {("s", body["reco_type"], body["scenario"])} if "scenario" in body else {("d", body["reco_type"])}
         graph[("s", rt, name)] = targets

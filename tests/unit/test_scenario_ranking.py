@@ -221,7 +221,7 @@ def test_accept_equals_folding_it_into_eligible(seed: int, keep: float) -> None:
 
 
 def test_accept_only_sees_a_small_pool_when_the_top_is_accepted() -> None:
-    scores, eligible, props = random_catalog(3, 100_000)
+    scores, eligible, props = random_catalog(3, 20_000)
     seen: list[int] = []
 
     def accept(rows: I64) -> Bools:
@@ -312,6 +312,13 @@ def test_a_rule_on_an_unknown_property_is_a_client_error() -> None:
 def test_rules_that_could_reward_repeats_are_refused(bad: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="diversity"):
         DiversityRule("genre", **bad)
+
+
+@pytest.mark.parametrize("unit", [0.0, -1.0, float("nan")])
+def test_a_unit_that_could_reward_repeats_is_refused(unit: float) -> None:
+    scores, eligible, props = random_catalog(1, 50)
+    with pytest.raises(ValueError, match="diversity unit"):
+        ranked_rows(scores, eligible, 5, columns=columns_of(props), rules=[DiversityRule("genre")], unit=unit)
 
 
 items = st.fixed_dictionaries(

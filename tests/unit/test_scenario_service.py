@@ -19,15 +19,6 @@ from reco.errors import (
 )
 from reco.scenarios import service
 from reco.scenarios.graph import GraphChanged, ScenarioPage, ScenarioRow, ScenarioSnapshot
-from reco.scenarios.service import (
-    delete_scenario,
-    get_default,
-    get_scenario,
-    list_scenarios,
-    put_scenario,
-    set_default,
-    unset_default,
-)
 from reco.schemas.scenarios import Scenario
 from reco.stores.catalog import PropertyKind
 
@@ -41,7 +32,7 @@ class FakeRepository:
         self.versions: dict[str, int] = {}
         self.scenarios: dict[tuple[str, str, str], Scenario] = {}  # (tenant, reco_type, name)
         self.defaults: dict[tuple[str, str], str] = {}  # (tenant, reco_type)
-        self.before_commit: Callable[[], None] | None = None  # another writer, just before ours
+        self.before_commit: Callable[[], object] | None = None  # another writer, just before ours
         self.snapshots = 0
         self.commits = 0
 
@@ -122,13 +113,8 @@ def alias(target: str) -> Scenario:
 
 
 def condition(then: str, else_: str) -> Scenario:
-    test = {"function_name": "n_ratings", "op": "gte", "value": 3}
-    return Scenario.model_validate(
-        {
-            "scenario_type": "condition",
-            "condition": {"condition_type": "user_function", "if": test, "then": then, "else": else_},
-        }
-    )
+    test = {"condition_type": "user_function", "if": {"function_name": "n_ratings", "op": "gte", "value": 3}}
+    return Scenario.model_validate({"scenario_type": "condition", "condition": {**test, "then": then, "else": else_}})
 
 
 def ab(a: str, b: str) -> Scenario:
@@ -137,12 +123,16 @@ def ab(a: str, b: str) -> Scenario:
     )
 
 
+def rule(property_name: str, op: str, value: Any = None) -> dict[str, Any]:
+    return {"property_name": property_name, "op": op} | ({} if value is None else {"value": value})
+
+
 def case(**fields: Any) -> Scenario:
     return Scenario.model_validate({"scenario_type": "case", "case": fields})
 
 
 def put(repo: FakeRepository, name: str, scenario: Scenario, reco_type: str = P) -> list[str]:
-    return put_scenario(T, reco_type, name, scenario, repo, CATALOG).warnings
+    return service.put_scenario(T, reco_type, name, scenario, repo, CATALOG).warnings
 
 
 @pytest.fixture
@@ -154,30 +144,29 @@ def repo() -> FakeRepository:
 
 
 def test_a_scenario_reads_back_as_sent(repo: FakeRepository) -> None:
-    body = {
+    body: dict[str, Any] = {
         "scenario_type": "case",
         "metadata": {"team": "web", "level": 2},
-        "case": {"amt": 6, "filters": [{"property_name": "year", "op": "EQ", "value": 1988}], "algorithms": "a|b"},
+        "case": {"amt": 6, "filters": [rule("year", "EQ", 1988)], "algorithms": "a|b"},
     }
     assert put(repo, "s1", Scenario.model_validate(body)) == []
-    stored = get_scenario(T, P, "s1", repo)
+    stored = service.get_scenario(T, P, "s1", repo)
     assert (stored.name, stored.reco_type, stored.warnings) == ("s1", P, None)
-    assert stored.scenario == {
-        **body,
-        "case": {**body["case"], "filters": [{"property_name": "year", "op": "eq", "value": 1988}]},
-    }
+    assert stored.scenario == {**body, "case": {**body["case"], "filters": [rule("year", "eq", 1988)]}}
     with pytest.raises(ScenarioNotFound, match=r"scenario 's2' \(profile_to_items\) not found"):
-        get_scenario(T, P, "s2", repo)
+        service.get_scenario(T, P, "s2", repo)
     with pytest.raises(ScenarioNotFound):
-        get_scenario("other-tenant", P, "s1", repo)
+        service.get_scenario("other-tenant", P, "s1", repo)
 
 
 def test_references_to_missing_scenarios_are_accepted_with_a_warning(repo: FakeRepository) -> None:
+    missing = "scenario '{}' (profile_to_items) does not exist yet: requests through '{}' fail with SCENARIO_NOT_FOUND"
     assert put(repo, "x", ab("scenar1", "scenar2")) == [
-        "scenario 'scenar1' (profile_to_items) does not exist yet: requests through 'x' fail with "
-        "SCENARIO_NOT_FOUND until it is created",
-        "scenario 'scenar2' (profile_to_items) does not exist yet: requests through 'x' fail with "
-        "SCENARIO_NOT_FOUND until it is created",
+        f"{missing.format('scenar1', 'x')} until it is created",
+        f"{missing.format('scenar2', 'x')} until it is created",
+    ]
+    assert put(repo, "g", case(reco_type=P, scenario="home"), reco_type=G) == [
+        f"{missing.format('home', 'g')} until it is created"
     ]
     put(repo, "scenar1", case())
     assert put(repo, "y", alias("scenar1")) == []
@@ -190,7 +179,7 @@ def test_an_ab_test_cannot_be_replaced_but_can_be_created_and_deleted(repo: Fake
     assert repo.get(T, P, "exp") == ab("a", "b")
     put(repo, "c", case())
     put(repo, "c", ab("a", "b"))  # a case may become an A/B test
-    delete_scenario(T, P, "exp", repo)
+    service.delete_scenario(T, P, "exp", repo)
     assert repo.get(T, P, "exp") is None
 
 
@@ -217,19 +206,12 @@ def test_a_write_that_closes_a_loop_is_refused(
 
 def test_a_generic_case_routes_to_another_reco_type_and_must_name_it(repo: FakeRepository) -> None:
     assert put(repo, "g", case(reco_type=P), reco_type=G) == []  # that reco type's default: no scenario to miss
-    assert put(repo, "g2", case(reco_type=P, scenario="home"), reco_type=G) == [
-        "scenario 'home' (profile_to_items) does not exist yet: requests through 'g2' fail with "
-        "SCENARIO_NOT_FOUND until it is created"
-    ]
     with pytest.raises(WrongDataType, match=r"set case\.reco_type"):
         put(repo, "g3", case(amt=5), reco_type=G)
     with pytest.raises(WrongDataType, match="only generic_input_to_items cases route to another reco type"):
         put(repo, "p", case(reco_type="item_to_items"))
     with pytest.raises(WrongDataType, match="only generic_input_to_items cases route"):
         put(repo, "p", case(scenario="home"))
-
-
-def test_unknown_reco_types_are_wrong_parameters(repo: FakeRepository) -> None:
     with pytest.raises(WrongParameter, match="unknown reco_type 'profile'"):
         put(repo, "s", case(), reco_type="profile")
 
@@ -238,37 +220,26 @@ def test_unknown_reco_types_are_wrong_parameters(repo: FakeRepository) -> None:
 
 
 def test_unknown_item_properties_are_warnings(repo: FakeRepository) -> None:
+    options = {"filters": [rule("test", "notempty")]}
     scenario = case(
-        filters=[
-            {"property_name": "test", "op": "eq", "value": 1},
-            {"property_name": "year", "op": "gte", "value": 1990},
-        ],
-        reranking=[
-            {
-                "property_name": "director",
-                "op": "diversity",
-                "options": {"filters": [{"property_name": "test", "op": "notempty"}]},
-            }
-        ],
+        filters=[rule("test", "eq", 1), rule("year", "gte", 1990)],
+        reranking=[{"property_name": "director", "op": "diversity", "options": options}],
         exclude_props_of_items_with_interaction_types=[{"property_name": "brand", "interaction_types": ["purchase"]}],
-        case_sequence={"sequence": [{"filters": [{"property_name": "color", "op": "eq", "value": "red"}]}]},
+        case_sequence={"sequence": [{"filters": [rule("color", "eq", "red")]}]},
     )
     assert put(repo, "s", scenario) == [
-        "unknown item property 'test': no catalog item has it yet",
-        "unknown item property 'color': no catalog item has it yet",
-        "unknown item property 'director': no catalog item has it yet",
-        "unknown item property 'brand': no catalog item has it yet",
+        f"unknown item property '{name}': no catalog item has it yet" for name in ["test", "color", "director", "brand"]
     ]
 
 
 @pytest.mark.parametrize(
     ("rule", "error"),
     [
-        ({"property_name": "price", "op": "eq", "value": 3.5}, WrongOpUse),
-        ({"property_name": "price", "op": "neq", "value": 3}, WrongOpUse),
-        ({"property_name": "in_stock", "op": "gt", "value": "a"}, WrongOpUse),
-        ({"property_name": "year", "op": "gte", "value": "1990"}, WrongDataType),
-        ({"property_name": "in_stock", "op": "eq", "value": 1}, WrongDataType),
+        (rule("price", "eq", 3.5), WrongOpUse),
+        (rule("price", "neq", 3), WrongOpUse),
+        (rule("in_stock", "gt", "a"), WrongOpUse),
+        (rule("year", "gte", "1990"), WrongDataType),
+        (rule("in_stock", "eq", 1), WrongDataType),
     ],
 )
 def test_filters_that_cannot_fit_their_property_are_refused(
@@ -282,23 +253,24 @@ def test_filters_that_cannot_fit_their_property_are_refused(
 
 
 def test_filters_that_fit_or_read_a_user_property_pass(repo: FakeRepository) -> None:
+    budget = {"type": "user_property", "value": "budget"}  # its type is only known at request time
     filters = [
-        {"property_name": "price", "op": "gt", "value": 3.14},
-        {"property_name": "year", "op": "eq", "value": 1988},
-        {"property_name": "genres", "op": "in", "value": ["Drama"]},
-        {"property_name": "price", "op": "eq", "value": {"type": "user_property", "value": "budget"}},
+        rule("price", "gt", 3.14),
+        rule("year", "eq", 1988),
+        rule("genres", "in", ["Drama"]),
+        rule("price", "eq", budget),
     ]
     assert put(repo, "s", case(filters=filters)) == []
 
 
 def test_the_catalog_is_read_only_for_scenarios_that_name_properties(repo: FakeRepository) -> None:
     catalog = FakeCatalog()
-    put_scenario(T, P, "a", alias("b"), repo, catalog)
-    put_scenario(T, P, "c", case(amt=3), repo, catalog)
+    service.put_scenario(T, P, "a", alias("b"), repo, catalog)
+    service.put_scenario(T, P, "c", case(amt=3), repo, catalog)
     assert catalog.reads == 0
     item_condition = {"condition_type": "item_property", "if": {"property_name": "stock", "op": "gt", "value": 0}}
     body = {"scenario_type": "condition", "condition": {**item_condition, "then": "a", "else": "c"}}
-    warnings = put_scenario(T, P, "d", Scenario.model_validate(body), repo, catalog).warnings
+    warnings = service.put_scenario(T, P, "d", Scenario.model_validate(body), repo, catalog).warnings
     assert (catalog.reads, warnings) == (1, ["unknown item property 'stock': no catalog item has it yet"])
 
 
@@ -310,37 +282,37 @@ def test_a_referenced_scenario_cannot_be_deleted(repo: FakeRepository) -> None:
     put(repo, "a", alias("leaf"))
     put(repo, "g", case(reco_type=P, scenario="leaf"), reco_type=G)
     with pytest.raises(ScenarioInUse, match=r"used by 'g' \(generic_input_to_items\), 'a' \(profile_to_items\)"):
-        delete_scenario(T, P, "leaf", repo)
-    delete_scenario(T, P, "a", repo)
-    delete_scenario(T, G, "g", repo)
-    set_default(T, P, "leaf", repo)
+        service.delete_scenario(T, P, "leaf", repo)
+    service.delete_scenario(T, P, "a", repo)
+    service.delete_scenario(T, G, "g", repo)
+    service.set_default(T, P, "leaf", repo)
     with pytest.raises(ScenarioInUse) as in_use:
-        delete_scenario(T, P, "leaf", repo)
+        service.delete_scenario(T, P, "leaf", repo)
     assert in_use.value.data["used_by"] == ["default of profile_to_items"]
-    unset_default(T, P, repo)
-    delete_scenario(T, P, "leaf", repo)
+    service.unset_default(T, P, repo)
+    service.delete_scenario(T, P, "leaf", repo)
     with pytest.raises(ScenarioNotFound):
-        delete_scenario(T, P, "leaf", repo)
+        service.delete_scenario(T, P, "leaf", repo)
 
 
 def test_defaults_are_set_read_and_unset(repo: FakeRepository) -> None:
     with pytest.raises(ScenarioNotFound, match="no default scenario for reco type 'profile_to_items'"):
-        get_default(T, P, repo)
+        service.get_default(T, P, repo)
     with pytest.raises(ScenarioNotFound, match="'missing'"):
-        set_default(T, P, "missing", repo)
+        service.set_default(T, P, "missing", repo)
     with pytest.raises(ScenarioNotFound):
-        unset_default(T, P, repo)
+        service.unset_default(T, P, repo)
     put(repo, "home", case(amt=10))
-    assert set_default(T, P, "home", repo).name == "home"
+    assert service.set_default(T, P, "home", repo).name == "home"
     commits = repo.commits
-    set_default(T, P, "home", repo)
+    service.set_default(T, P, "home", repo)
     assert repo.commits == commits  # already the default: nothing written
-    assert get_default(T, P, repo).name == "home"
+    assert service.get_default(T, P, repo).name == "home"
     with pytest.raises(ScenarioNotFound):
-        get_default(T, "item_to_items", repo)
-    unset_default(T, P, repo)
+        service.get_default(T, "item_to_items", repo)
+    service.unset_default(T, P, repo)
     with pytest.raises(ScenarioNotFound):
-        get_default(T, P, repo)
+        service.get_default(T, P, repo)
 
 
 # ---------------------------------------------------------------------- concurrent writers
@@ -361,9 +333,7 @@ def test_a_write_retries_after_an_unrelated_concurrent_write(repo: FakeRepositor
     assert repo.get(T, P, "a") == alias("other") and repo.snapshots == 3
 
 
-def test_a_write_that_keeps_losing_gives_up_with_a_conflict(
-    repo: FakeRepository, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_write_that_keeps_losing_ends_in_a_conflict(repo: FakeRepository, monkeypatch: pytest.MonkeyPatch) -> None:
     def always_moved(*_: Any, **__: Any) -> None:
         raise GraphChanged("moved")
 
@@ -384,11 +354,11 @@ def test_pages_follow_name_order_and_has_next_is_exact(repo: FakeRepository) -> 
     for name in ["e", "a", "c", "b", "d"]:
         put(repo, name, case())
     put(repo, "g", case(reco_type=P), reco_type=G)
-    first = list_scenarios(T, repo, amt=3, reco_type=P)
+    first = service.list_scenarios(T, repo, amt=3, reco_type=P)
     assert (names(first), first.has_next) == (["a", "b", "c"], True)
-    second = list_scenarios(T, repo, amt=2, reco_type=P, cursor=first.next_cursor)
+    second = service.list_scenarios(T, repo, amt=2, reco_type=P, cursor=first.next_cursor)
     assert (names(second), second.has_next, second.next_cursor) == (["d", "e"], False, None)
-    everything = list_scenarios(T, repo)
+    everything = service.list_scenarios(T, repo)
     assert names(everything) == ["g", "a", "b", "c", "d", "e"] and not everything.has_next
     assert everything.scenarios[0].reco_type == G
 
@@ -400,25 +370,25 @@ def test_filters_apply_while_reading_so_pages_stay_full(repo: FakeRepository, mo
         put(repo, f"s{n}", Scenario.model_validate({"scenario_type": "case", "case": {}, "metadata": metadata}))
     put(repo, "x", alias("s1"))
     wanted = ["configs.level:eq:1", "mode:EQ:read"]  # n in (1, 7)
-    first = list_scenarios(T, repo, amt=1, metadata_filters=wanted)
+    first = service.list_scenarios(T, repo, amt=1, metadata_filters=wanted)
     assert (names(first), first.has_next) == (["s1"], True)
-    second = list_scenarios(T, repo, amt=1, metadata_filters=wanted, cursor=first.next_cursor)
+    second = service.list_scenarios(T, repo, amt=1, metadata_filters=wanted, cursor=first.next_cursor)
     assert (names(second), second.has_next) == (["s7"], False)
-    assert names(list_scenarios(T, repo, scenario_type="alias")) == ["x"]
-    assert names(list_scenarios(T, repo, metadata_filters=["configs.level:gte:2"])) == ["s2", "s5", "s8"]
+    assert names(service.list_scenarios(T, repo, scenario_type="alias")) == ["x"]
+    assert names(service.list_scenarios(T, repo, metadata_filters=["configs.level:gte:2"])) == ["s2", "s5", "s8"]
 
 
 def test_a_cursor_only_resumes_its_own_list(repo: FakeRepository) -> None:
     for name in "abc":
         put(repo, name, case())
-    cursor = list_scenarios(T, repo, amt=1, reco_type=P).next_cursor
+    cursor = service.list_scenarios(T, repo, amt=1, reco_type=P).next_cursor
     assert cursor is not None
     with pytest.raises(MalformedCursor, match="another list"):
-        list_scenarios(T, repo, cursor=cursor)
+        service.list_scenarios(T, repo, cursor=cursor)
     with pytest.raises(MalformedCursor, match="another list"):
-        list_scenarios("other-tenant", repo, cursor=cursor, reco_type=P)
+        service.list_scenarios("other-tenant", repo, cursor=cursor, reco_type=P)
     with pytest.raises(MalformedCursor, match="malformed"):
-        list_scenarios(T, repo, cursor="not-a-cursor!")
+        service.list_scenarios(T, repo, cursor="not-a-cursor!")
 
 
 @pytest.mark.parametrize(
@@ -426,4 +396,4 @@ def test_a_cursor_only_resumes_its_own_list(repo: FakeRepository) -> None:
 )
 def test_bad_list_parameters_are_wrong_parameters(repo: FakeRepository, params: dict[str, Any]) -> None:
     with pytest.raises(WrongParameter):
-        list_scenarios(T, repo, **params)
+        service.list_scenarios(T, repo, **params)

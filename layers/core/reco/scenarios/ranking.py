@@ -7,9 +7,12 @@ catalog (up to a million rows).
 Diversity is a greedy re-ranking: position by position, the remaining item with the best
 ``score - unit * Σ weight * malus`` wins, where a rule's malus counts earlier picks sharing the
 item's property value. Greedy over a pool would normally be an approximation; here it is exact.
-Penalties are never negative, so no row outside the pool can beat a pick whose penalised score is
-at least the best raw score left outside (the (P+1)-th). When that check fails, the pool grows 4x
-and the greedy restarts, so the answer always equals a brute-force greedy over every eligible row.
+No row outside the pool can beat a pick whose penalised score reaches the best raw score left
+outside (the (P+1)-th) minus the least penalty any row can currently have (0 until every value of a
+string/bool property has been picked; numbers always count 0). When that check fails, the pool
+grows 4x and the greedy restarts, so the answer always equals a brute-force greedy over every
+eligible row. Without the least-penalty term, a pool would grow to the whole catalog as soon as
+every value repeats.
 Exactness is what makes pagination safe: the ranking for ``k=K1`` is a prefix of ``k=K2``.
 """
 
@@ -98,6 +101,8 @@ def ranked_rows(
     if unit is None:
         spread = float(np.std(values[allowed].astype(np.float64)))
         unit = spread if spread > 0 and math.isfinite(spread) else 1.0
+    elif not (math.isfinite(unit) and unit > 0):
+        raise ValueError(f"diversity unit must be a positive number, not {unit!r}")
     assert columns is not None  # every rule's property was found in it
     return _diverse(pool, k, columns, rules, unit)
 

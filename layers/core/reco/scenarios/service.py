@@ -21,30 +21,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, cast, get_args
 
-from reco.errors import (
-    Conflict,
-    MalformedCursor,
-    ScenarioInUse,
-    ScenarioNotFound,
-    WrongDataType,
-    WrongParameter,
-)
+from reco.errors import Conflict, MalformedCursor, ScenarioInUse, ScenarioNotFound, WrongDataType, WrongParameter
 from reco.models.artifact import Kind
+from reco.scenarios import graph
 from reco.scenarios.filters import check_filter
-from reco.scenarios.graph import (
-    GraphChanged,
-    Node,
-    ScenarioPage,
-    ScenarioRow,
-    ScenarioSnapshot,
-    cycle_through,
-    default_node,
-    describe,
-    describe_path,
-    referrers,
-    scenario_edges,
-    scenario_node,
-)
+from reco.scenarios.graph import GraphChanged, Node, ScenarioPage, ScenarioRow, ScenarioSnapshot
 from reco.scenarios.metadata_filters import matches, parse_metadata_filters
 from reco.schemas.scenarios import (
     GENERIC,
@@ -156,8 +137,8 @@ def _not_found(reco_type: str, name: str) -> ScenarioNotFound:
 
 def _loop(what: str, cycle: Sequence[Node]) -> WrongDataType:
     return WrongDataType(
-        f"{what} would create a loop: {describe_path(cycle)}; requests would never reach a case",
-        data={"loop": [describe(node) for node in cycle]},
+        f"{what} would create a loop: {graph.describe_path(cycle)}; requests would never reach a case",
+        data={"loop": [graph.describe(node) for node in cycle]},
     )
 
 
@@ -243,7 +224,7 @@ def put_scenario(
     _check_reco_type(reco_type)
     _check_routing(reco_type, scenario)
     property_warnings = _property_warnings(tenant, scenario, properties)
-    node, targets = scenario_node(reco_type, name), scenario_edges(reco_type, scenario)
+    node, targets = graph.scenario_node(reco_type, name), graph.scenario_edges(reco_type, scenario)
 
     def plan(snapshot: ScenarioSnapshot) -> _Change:
         existing = snapshot.scenarios.get((reco_type, name))
@@ -255,7 +236,7 @@ def put_scenario(
             )
         edges = snapshot.edges()
         edges[node] = targets
-        cycle = cycle_through(edges, node)
+        cycle = graph.cycle_through(edges, node)
         if cycle is not None:
             raise _loop(f"scenario '{name}' ({reco_type})", cycle)
         warnings = [*property_warnings, *_reference_warnings(snapshot, node, targets)]
@@ -275,17 +256,17 @@ def get_scenario(tenant: str, reco_type: str, name: str, repo: ScenarioRepositor
 def delete_scenario(tenant: str, reco_type: str, name: str, repo: ScenarioRepository) -> None:
     """Delete a scenario nothing routes to: a referenced one would turn its users' requests into 404s."""
     _check_reco_type(reco_type)
-    node = scenario_node(reco_type, name)
+    node = graph.scenario_node(reco_type, name)
 
     def plan(snapshot: ScenarioSnapshot) -> _Change:
         if (reco_type, name) not in snapshot.scenarios:
             raise _not_found(reco_type, name)
-        users = referrers(snapshot.edges(), node)
+        users = graph.referrers(snapshot.edges(), node)
         if users:
-            shown = ", ".join(describe(user) for user in users)
+            shown = ", ".join(graph.describe(user) for user in users)
             raise ScenarioInUse(
                 f"scenario '{name}' ({reco_type}) is used by {shown}: point them at another scenario first",
-                data={"reco_type": reco_type, "name": name, "used_by": [describe(user) for user in users]},
+                data={"reco_type": reco_type, "name": name, "used_by": [graph.describe(user) for user in users]},
             )
         return _Change(delete=(reco_type, name))
 
@@ -379,7 +360,7 @@ def get_default(tenant: str, reco_type: str, repo: ScenarioRepository) -> Defaul
 def set_default(tenant: str, reco_type: str, name: str, repo: ScenarioRepository) -> DefaultScenario:
     """Make an existing scenario the reco type's default (a no-op if it already is)."""
     _check_reco_type(reco_type)
-    node = default_node(reco_type)
+    node = graph.default_node(reco_type)
 
     def plan(snapshot: ScenarioSnapshot) -> _Change | None:
         if (reco_type, name) not in snapshot.scenarios:
@@ -387,8 +368,8 @@ def set_default(tenant: str, reco_type: str, name: str, repo: ScenarioRepository
         if snapshot.defaults.get(reco_type) == name:
             return None
         edges = snapshot.edges()
-        edges[node] = [scenario_node(reco_type, name)]
-        cycle = cycle_through(edges, node)
+        edges[node] = [graph.scenario_node(reco_type, name)]
+        cycle = graph.cycle_through(edges, node)
         if cycle is not None:
             raise _loop(f"default scenario '{name}' of {reco_type}", cycle)
         return _Change(set_default=(reco_type, name))
