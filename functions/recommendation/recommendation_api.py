@@ -14,6 +14,7 @@ from reco.api import build_app, lambda_handler, require_roles
 from reco.identity import Identity, Role
 from reco.recommendations.requests import body_request, url_request
 from reco.recommendations.service import ItemsRequest, recommend_items
+from reco.scenarios.url_forms import parse_url_filter, parse_url_reranking
 from reco.schemas.recommendation import (
     GenericItemsRequest,
     ItemsQuery,
@@ -22,7 +23,6 @@ from reco.schemas.recommendation import (
     SessionItemsRequest,
 )
 from reco.schemas.scenarios import SCENARIO_NAME_PATTERN
-from reco.scenarios.url_forms import parse_url_filter, parse_url_reranking
 from reco.stores.services import recommendation_services
 
 ROLES = (Role.ROOT, Role.MANAGER, Role.BACKEND, Role.FRONTEND)

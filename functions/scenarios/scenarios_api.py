@@ -8,6 +8,15 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from reco.api import build_app, lambda_handler, require_roles
 from reco.identity import Identity, Role
+from reco.scenarios.service import (
+    delete_scenario,
+    get_default,
+    get_scenario,
+    list_scenarios,
+    put_scenario,
+    set_default,
+    unset_default,
+)
 from reco.schemas.scenarios import (
     SCENARIO_NAME_PATTERN,
     DefaultScenario,
@@ -17,15 +26,6 @@ from reco.schemas.scenarios import (
     ScenarioType,
     ScenarioWritten,
     StoredScenario,
-)
-from reco.scenarios.service import (
-    delete_scenario,
-    get_default,
-    get_scenario,
-    list_scenarios,
-    put_scenario,
-    set_default,
-    unset_default,
 )
 from reco.stores import catalog_store, scenario_store
 

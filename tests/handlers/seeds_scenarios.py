@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from reco.schemas.scenarios import Scenario
 from reco.scenarios.service import put_scenario, set_default
+from reco.schemas.scenarios import Scenario
 from reco.stores import catalog_store, scenario_store
 from tests.shop import load_shop
 

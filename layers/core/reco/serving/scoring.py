@@ -33,7 +33,6 @@ def score_candidates(
     Only the candidates' rows are scored where the recipe allows (ALS, EASE): see
     ``Recommender.candidate_scores``.
     """
-    model = artifact.model
     user_row = artifact.user_row(USER_PREFIX + user_id) if user_id is not None else None
     data_until = float(artifact.metadata.get("data_until", 0.0))
     fresh = [e for e in events if user_row is None or e.timestamp.timestamp() > data_until]
@@ -53,7 +52,10 @@ def score_candidates(
 
 
 def _scores(
-    artifact: ModelArtifact, user_row: int | None, history: tuple[np.ndarray, np.ndarray] | None, rows: np.ndarray | None
+    artifact: ModelArtifact,
+    user_row: int | None,
+    history: tuple[np.ndarray, np.ndarray] | None,
+    rows: np.ndarray | None,
 ) -> np.ndarray:
     if rows is None:  # the whole catalog: one matrix-vector product, no gathered copy of the factors
         return artifact.model.user_scores(user_row, history)
