@@ -67,7 +67,7 @@ def _serve(
         identity.tenant,
         items,
         recommendation_services(),
-        preview=body.preview_scenarios_params if body is not None else (),
+        preview=body.preview_scenarios_params if body is not None else None,
         request_id=getattr(request.state, "request_id", None),
     )
     if result.max_age is not None:

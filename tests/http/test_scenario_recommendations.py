@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from reco.ingestion import ingest_events
 from reco.scenarios.engine import ab_variant
+from reco.stores import event_store
 from tests.shop import load_shop, shop_events, shop_items
 
 Auth = Callable[..., dict[str, str]]
@@ -108,6 +111,21 @@ def test_preview_example_evaluates_like_the_reference_and_stores_nothing(shop: T
     assert len(body["items_id"]) == 10 and all(PROPS[i]["year"] >= 2010 for i in body["items_id"])
     assert shop.get("/scenarios/profile_to_items/home_page/", headers=auth()).json()["scenario"] == case(amt=3)
 
+    def alias(name: str, target: str) -> dict[str, Any]:
+        body = {"scenario_type": "alias", "alias": {"scenario_name": target}}
+        return {"name": name, "reco_type": GENERIC, "scenario": body}
+
+    looped = {"scenario": "x", "preview_scenarios_params": [alias("x", "y"), alias("y", "x")]}
+    response = shop.post("/scenarios/preview/", json=looped, headers=auth())
+    assert error_name(response, 400) == "WRONG_DATA_TYPE" and "x -> y -> x" in response.json()["message"]
+    too_many = {
+        **PREVIEW_EXAMPLE,
+        "preview_scenarios_params": [{"name": "home_page", "reco_type": P2I, "scenario": case(amt=65)}],
+    }
+    assert error_name(shop.post("/scenarios/preview/", json=too_many, headers=auth()), 400) == "WRONG_DATA_TYPE"
+    missing = shop.post("/scenarios/preview/", json={"scenario": "nowhere"}, headers=auth())
+    assert error_name(missing, 404) == "SCENARIO_NOT_FOUND" and "nowhere" in missing.json()["message"]
+
 
 def test_each_reco_type_endpoint_runs_its_scenario(shop: TestClient, auth: Auth) -> None:
     jazz, folk = ids_where(lambda p: p["genre"] == "jazz"), ids_where(lambda p: p["genre"] == "folk")
@@ -134,15 +152,28 @@ def test_each_reco_type_endpoint_runs_its_scenario(shop: TestClient, auth: Auth)
     body = post(shop, auth, "generic", {"scenario": "to_similar", "item_id": "i0", "amt": 5})
     assert body["evaluated_scenarios"]["reco_type"] == I2I and set(body["items_id"]) <= jazz
     assert body["items_id"] == similar(shop, auth, "i0", scenario="jazz", amt=5)["items_id"]
+    assert shop.patch(f"/scenarios-default/{GENERIC}/", json={"name": "to_similar"}, headers=auth()).is_success
+    by_default = post(shop, auth, "generic", {"item_id": "i0", "amt": 5})
+    assert list(by_default["evaluated_scenarios"]) == ["generic_default", "reco_type", "runtime"]
+    assert by_default["items_id"] == body["items_id"]
 
 
 def test_request_filters_add_to_scenario_filters_in_url_forms(shop: TestClient, auth: Auth) -> None:
     put(shop, auth, "rock", case(filters=[genre("rock")]))
+    put(shop, auth, "rock", case(filters=[genre("rock")]), reco_type="session_to_items")
     found = profile(shop, auth, "u1", scenario="rock", filters="year:gte:2000", amt=64)["items_id"]
     assert set(found) == ids_where(lambda p: p["genre"] == "rock" and p["year"] >= 2000)
     found = profile(shop, auth, "u1", filters='genre:in:["rock","jazz"]', amt=64)["items_id"]
     assert set(found) == ids_where(lambda p: p["genre"] in ("rock", "jazz"))
-    assert set(profile(shop, auth, "u1", filters="tags:notempty", amt=64)["items_id"]) == ids_where(lambda p: p["tags"])
+    more_forms = {
+        "tags:notempty": lambda p: bool(p["tags"]),
+        "tags:empty": lambda p: not p["tags"],
+        "title:ftsearch:ROCK": lambda p: p["genre"] == "rock",
+        "year:in:[2000,2001]": lambda p: p["year"] in (2000, 2001),
+        'genre:notin:["rock"]': lambda p: p["genre"] != "rock",
+    }
+    for text, test in more_forms.items():
+        assert set(profile(shop, auth, "u1", filters=text, amt=64)["items_id"]) == ids_where(test), text
     found = profile(shop, auth, "u1", filters=["genre:eq:rock", "in_stock:eq:false", "price:lt:40.5"], amt=64)
     expected = ids_where(lambda p: p["genre"] == "rock" and not p["in_stock"] and p["price"] < 40.5)
     assert set(found["items_id"]) == expected and expected
@@ -300,6 +331,16 @@ def test_cursor_pages_concatenate_to_one_list(shop: TestClient, auth: Auth) -> N
                 break
         assert pages == profile(shop, auth, "u0", amt=total, **params)["items_id"], params
         assert len(set(pages)) == total
+    first, ten = profile(shop, auth, "u0", amt=5), profile(shop, auth, "u0", amt=10)["items_id"]
+    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    elsewhere = sorted(ids_where(lambda p: p["genre"] == "jazz") - set(ten))[:6]  # u0 likes rock
+    bought = [
+        {"event_id": f"n{i}", "user_id": "u0", "item_id": i, "type": "purchase", "timestamp": now} for i in elsewhere
+    ]
+    assert ingest_events("acme", bought, event_store()).accepted == 6
+    resumed = profile(shop, auth, "u0", amt=5, cursor=first["next_cursor"])["items_id"]
+    assert first["items_id"] + resumed == ten  # later pages see the history of the first one
+    assert profile(shop, auth, "u0", amt=10)["items_id"] != ten  # new requests see the new events
     last = profile(shop, auth, "u0", amt=15, filters="genre:eq:rock")
     assert last["next_cursor"] is None and len(last["items_id"]) == 15
     cursor = profile(shop, auth, "u0", amt=5)["next_cursor"]
@@ -308,6 +349,26 @@ def test_cursor_pages_concatenate_to_one_list(shop: TestClient, auth: Auth) -> N
         params = {"amt": amt, "cursor": cursor}
         response = shop.get(f"/recommendation/users/{user}/items/", params=params, headers=auth(tenant))
         assert error_name(response, 400) == "WRONG_PARAMETER" and "cursor" in response.json()["message"]
+
+
+def test_an_empty_page_has_no_next_cursor(shop: TestClient, auth: Auth) -> None:
+    body = profile(shop, auth, "u0", amt=0)
+    assert body["items_id"] == []
+    assert body["next_cursor"] is None
+
+
+def test_request_over_runtime_over_default_scenario(shop: TestClient, auth: Auth) -> None:
+    put(shop, auth, "recent", case(amt=3, filters=[{"property_name": "year", "op": "gte", "value": 2000}]))
+    assert shop.patch(f"/scenarios-default/{P2I}/", json={"name": "recent"}, headers=auth()).is_success
+    put(shop, auth, "rock", case(amt=4, filters=[genre("rock")]))
+    recent_rock = ids_where(lambda p: p["genre"] == "rock" and p["year"] >= 2000)
+    assert len(profile(shop, auth, "u1")["items_id"]) == 3
+    found = profile(shop, auth, "u1", scenario="rock")["items_id"]
+    assert len(found) == 4 and set(found) <= recent_rock
+    assert set(profile(shop, auth, "u1", scenario="rock", amt=20)["items_id"]) == recent_rock
+    skipped = profile(shop, auth, "u1", scenario="rock", amt=20, skip_default_scenario=True)
+    assert set(skipped["items_id"]) == ids_where(lambda p: p["genre"] == "rock")
+    assert list(skipped["evaluated_scenarios"]) == ["reco_type", "runtime"]
 
 
 def test_cache_control_max_age_sets_the_header(shop: TestClient, auth: Auth) -> None:

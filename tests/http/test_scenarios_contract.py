@@ -285,6 +285,12 @@ def test_invalid_business_rules_are_wrong_data_type(client: TestClient, auth: Au
         assert response.status_code == 400, label
         assert_error(response, 400, "WRONG_DATA_TYPE", mention)
         assert client.get(url("bad"), headers=auth()).status_code == 404, label
+    assert_error(client.put(url("bad name"), json=case(amt=1), headers=auth()), 400, "WRONG_PARAMETER", "name")
+    unknown_type = client.put(url("x", "films_to_items"), json=case(amt=1), headers=auth())
+    assert_error(unknown_type, 400, "WRONG_PARAMETER", "reco_type")
+    unrouted = put(client, auth, "g", case(amt=1), reco_type="generic_input_to_items")
+    assert_error(unrouted, 400, "WRONG_DATA_TYPE", "case.reco_type")
+    assert put(client, auth, "nulls", {**case(amt=1), "alias": None, "condition": None}).status_code == 200
 
 
 def test_ab_test_scenarios_cannot_be_replaced(client: TestClient, auth: Auth) -> None:
@@ -345,9 +351,11 @@ def test_filter_ops_are_checked_against_the_catalog_property_kinds(client: TestC
 def test_a_referenced_scenario_cannot_be_deleted(client: TestClient, auth: Auth) -> None:
     assert put(client, auth, "target", case(amt=1)).status_code == 200
     assert put(client, auth, "pointer", alias("target")).status_code == 200
-    assert_error(client.delete(url("target"), headers=auth()), 400, "SCENARIO_IN_USE", "target", "pointer")
+    assert put(client, auth, "g", case(reco_type=P2I, scenario="target"), reco_type="generic_input_to_items").is_success
+    assert_error(client.delete(url("target"), headers=auth()), 400, "SCENARIO_IN_USE", "target", "pointer", "'g'")
     assert client.get(url("target"), headers=auth()).status_code == 200
     assert client.delete(url("pointer"), headers=auth()).status_code in (200, 204)
+    assert client.delete(url("g", "generic_input_to_items"), headers=auth()).status_code in (200, 204)
     assert client.delete(url("target"), headers=auth()).status_code in (200, 204)
     assert client.get(url("target"), headers=auth()).status_code == 404
 

@@ -10,7 +10,6 @@ import pytest
 
 from reco.errors import (
     Conflict,
-    MalformedCursor,
     ScenarioInUse,
     ScenarioNotFound,
     WrongDataType,
@@ -383,11 +382,11 @@ def test_a_cursor_only_resumes_its_own_list(repo: FakeRepository) -> None:
         put(repo, name, case())
     cursor = service.list_scenarios(T, repo, amt=1, reco_type=P).next_cursor
     assert cursor is not None
-    with pytest.raises(MalformedCursor, match="another list"):
+    with pytest.raises(WrongParameter, match="another list"):
         service.list_scenarios(T, repo, cursor=cursor)
-    with pytest.raises(MalformedCursor, match="another list"):
+    with pytest.raises(WrongParameter, match="another list"):
         service.list_scenarios("other-tenant", repo, cursor=cursor, reco_type=P)
-    with pytest.raises(MalformedCursor, match="malformed"):
+    with pytest.raises(WrongParameter, match="malformed"):
         service.list_scenarios(T, repo, cursor="not-a-cursor!")
 
 

@@ -13,7 +13,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from reco.errors import MalformedCursor, WrongDataType, WrongOpUse
+from reco.errors import WrongDataType, WrongOpUse, WrongParameter
 from reco.records import IngestResult, Item, User
 from reco.scenarios.graph import GraphChanged, ScenarioSnapshot
 from reco.scenarios.service import list_scenarios, put_scenario
@@ -149,7 +149,7 @@ def test_reference_documents_round_trip_and_page_in_key_order(aws: dict[str, str
     assert rest.after is None
     only_p = scenarios.page("acme", P, None, 100)
     assert len(only_p.rows) == 8 and {r.reco_type for r in only_p.rows} == {P}
-    with pytest.raises(MalformedCursor):
+    with pytest.raises(WrongParameter):
         scenarios.page("acme", P, first.rows[0].position, 3)  # a generic position in the profile list
 
     listing = list_scenarios("acme", scenarios, amt=2, reco_type=P, metadata_filters=["configs.level:eq:5"])

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -163,6 +163,11 @@ class ModelArtifact:
     trending: F32
     metadata: dict[str, Any] = field(default_factory=dict)
     item_columns: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
+    # Whole-catalog filter masks, by the filters' JSON: every request of a scenario asks for the
+    # same ones (see reco.recommendations.case). Lives and dies with the loaded artifact.
+    filter_masks: OrderedDict[str, npt.NDArray[np.bool_]] = field(
+        default_factory=OrderedDict, repr=False, compare=False
+    )
     text_index: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
 
     @classmethod

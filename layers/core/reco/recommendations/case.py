@@ -9,18 +9,19 @@ depth a page needs: pages are slices of one deterministic list, so they never ov
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from reco.errors import ItemPropertyNotFound
+from reco.errors import ItemPropertyNotFound, WrongDataType, WrongOpUse
 from reco.models import ModelArtifact
 from reco.models.artifact import column_key
 from reco.models.interactions import F32, I64, Bools
 from reco.recommendations.facts import RequestFacts
-from reco.scenarios.filters import filter_mask
+from reco.scenarios.filters import check_filter, filter_mask
 from reco.scenarios.ranking import DiversityRule, ranked_rows
 from reco.schemas.scenarios import Case, ItemFilter, RerankingRule, is_user_property_ref
 
@@ -55,10 +56,9 @@ def run_case(
         else [_Block(None, [], case.reranking or [])]
     )
     taken: list[I64] = []
-    for number, block in enumerate(blocks):
+    for block in blocks:
         wanted = depth - sum(len(t) for t in taken)
-        is_last = number == len(blocks) - 1
-        if block.amt is not None and not (is_last and block.amt == 0):
+        if block.amt is not None:
             wanted = min(wanted, block.amt)
         if wanted <= 0:
             continue
@@ -88,21 +88,77 @@ def _split_filters(
     post: list[Resolved] = []
     for rule in filters:
         value = rule.value
+        op: str = rule.op
         if is_user_property_ref(value):
             assert isinstance(value, dict)
             name = str(value["value"])
-            value = facts.user_property(name)
-            if value is None:
-                warnings.append(f"user property '{name}' is not set: filter on '{rule.property_name}' skipped")
+            resolved = _from_user_property(rule, facts.user_property(name), artifact)
+            if resolved is None:
+                warnings.append(
+                    f"user property '{name}' is not set or does not fit the filter on '{rule.property_name}' "
+                    f"({rule.op}): filter skipped"
+                )
                 continue
-        (post if rule.disable_preload else preload).append((rule.property_name, rule.op, value))
+            op, value = resolved
+        (post if rule.disable_preload else preload).append((rule.property_name, op, value))
     return preload, post
 
 
+_AS_LIST = {"eq": "in", "neq": "notin"}
+
+
+def _from_user_property(rule: ItemFilter, value: Any, artifact: ModelArtifact) -> tuple[str, Any] | None:
+    """(op, value) for a filter whose value is a user's property, or None when it cannot apply.
+
+    A shopper's profile is not an API client: a property that is missing, empty, or of a type the
+    filter cannot use skips the filter rather than failing the page. A list under eq / neq means
+    "any of" / "none of"; a single value under in / notin is a one-element list.
+    """
+    op: str = rule.op
+    if value in (None, "", [], {}) or isinstance(value, dict):
+        return None
+    if isinstance(value, list) and op in _AS_LIST:
+        op = _AS_LIST[op]
+    elif not isinstance(value, list) and op in ("in", "notin"):
+        value = [value]
+    columns = artifact.columns
+    if rule.property_name not in columns.names():
+        return op, value  # filter_mask reports the unknown property itself
+    try:
+        check_filter(
+            rule.property_name, op, value, columns.kind(rule.property_name), columns.is_float(rule.property_name)
+        )
+    except (WrongDataType, WrongOpUse):
+        return None
+    return op, value
+
+
+# Cached whole-catalog filter masks per artifact, by bytes: 16 MiB is 160 masks at 100k items.
+MASK_CACHE_BYTES = 16 * 1024 * 1024
+
+
 def _all_of(filters: Sequence[Resolved], artifact: ModelArtifact, rows: I64 | None, n: int) -> Bools:
-    mask = np.ones(n if rows is None else len(rows), dtype=bool)
+    """The items passing every filter; whole-catalog masks are computed once per artifact (read-only)."""
+    if rows is not None or not filters:
+        mask = np.ones(n if rows is None else len(rows), dtype=bool)
+        for name, op, value in filters:
+            mask &= filter_mask(artifact.columns, artifact.texts, name, op, value, rows)
+        return mask
+    key = json.dumps(list(filters), sort_keys=True, separators=(",", ":"))
+    cache = artifact.filter_masks
+    cached = cache.get(key)
+    if cached is not None:
+        return cached  # (least recently *computed* goes first: no reordering shared between threads)
+    mask = np.ones(n, dtype=bool)
     for name, op, value in filters:
-        mask &= filter_mask(artifact.columns, artifact.texts, name, op, value, rows)
+        mask &= filter_mask(artifact.columns, artifact.texts, name, op, value, None)
+    mask.flags.writeable = False
+    cache[key] = mask
+    while len(cache) > max(1, MASK_CACHE_BYTES // max(n, 1)):
+        try:
+            cache.popitem(last=False)
+        except KeyError:  # another thread of the local runner emptied it first
+            break
     return mask
 
 
@@ -121,9 +177,7 @@ def _exclusions(case: Case, artifact: ModelArtifact, facts: RequestFacts) -> Boo
         excluded[_known(artifact, facts.interacted_items(case.exclude_items_with_interaction_types))] = True
     for rule in case.exclude_props_of_items_with_interaction_types or []:
         rows = _known(artifact, facts.interacted_items(rule.interaction_types))
-        values = _values_of(artifact, rule.property_name, rows)
-        if values:
-            excluded |= filter_mask(artifact.columns, artifact.texts, rule.property_name, "in", values)
+        excluded |= _sharing(artifact, rule.property_name, rows)
     return excluded
 
 
@@ -132,8 +186,8 @@ def _known(artifact: ModelArtifact, item_ids: Sequence[str]) -> I64:
     return rows[rows >= 0]
 
 
-def _values_of(artifact: ModelArtifact, name: str, rows: I64) -> list[Any]:
-    """The distinct values ``rows`` hold for a property (for 'exclude items sharing them')."""
+def _sharing(artifact: ModelArtifact, name: str, rows: I64) -> Bools:
+    """Items sharing a value of property ``name`` with any of ``rows`` (codes compared, no value lists)."""
     columns = artifact.columns
     if name not in columns.names():
         raise ItemPropertyNotFound(
@@ -141,23 +195,24 @@ def _values_of(artifact: ModelArtifact, name: str, rows: I64) -> list[Any]:
             "model's items: retrain after items carry it, or fix the name",
             data={"property_name": name},
         )
-    kind = columns.kind(name)
+    n = len(artifact.item_ids)
     if not len(rows):
-        return []
-    key = column_key(name)
+        return np.zeros(n, dtype=bool)
+    kind, key = columns.kind(name), column_key(name)
     column = columns.columns[key]
     if kind == "number":
         values = column[rows]
-        return sorted({float(v) for v in values[~np.isnan(values)]})
-    if kind == "bool":
-        return sorted({bool(v) for v in column[rows] if v >= 0})
-    vocab = columns.columns[f"{key}/vocab"]
-    if kind == "string":
-        codes = column[rows]
-    else:
-        indptr = columns.columns[f"{key}/indptr"]
-        codes = np.concatenate([column[indptr[r] : indptr[r + 1]] for r in rows.tolist()])
-    return sorted({str(v) for v in vocab[codes[codes >= 0]]})
+        return np.isin(column, values[~np.isnan(values)])
+    if kind in ("bool", "string"):
+        values = column[rows]
+        return np.isin(column, values[values >= 0])
+    indptr = columns.columns[f"{key}/indptr"]
+    lengths = np.diff(indptr)
+    owners = np.repeat(np.arange(n), lengths)
+    mine = np.zeros(n, dtype=bool)
+    mine[rows] = True
+    shared = np.isin(column, column[mine[owners]])
+    return np.bincount(owners[shared], minlength=n) > 0
 
 
 def _diversity(rule: RerankingRule) -> DiversityRule:

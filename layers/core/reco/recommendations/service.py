@@ -96,7 +96,7 @@ def recommend_items(
     request: ItemsRequest,
     services: RecommendationServices,
     *,
-    preview: Sequence[PreviewScenario] = (),
+    preview: Sequence[PreviewScenario] | None = None,
     request_id: str | None = None,
     now: datetime | None = None,
 ) -> ItemsResult:
@@ -107,7 +107,7 @@ def recommend_items(
     resolution = resolve_scenario(
         request.reco_type,
         query.scenario,
-        TenantScenarios(services.scenarios, tenant, preview),
+        TenantScenarios(services.scenarios, tenant, preview or ()),
         facts,
         skip_default=query.skip_default_scenario,
         request=RequestCase(query.amt, query.filters or [], query.reranking or [], query.exclude_rated_items),
@@ -124,7 +124,7 @@ def recommend_items(
     depth = min(offset + amt, MAX_DEPTH)
     run = run_case(case, serving.artifact, scores, excluded, facts, depth + 1)
     page = run.rows[offset:depth]
-    more = len(run.rows) > depth and depth < MAX_DEPTH
+    more = amt > 0 and len(run.rows) > depth and depth < MAX_DEPTH
     items = serving.artifact.item_ids[page].tolist()
     response = ItemsResponse(
         items_id=[str(i) for i in items],
@@ -132,7 +132,7 @@ def recommend_items(
         evaluated_scenarios=resolution.evaluated_scenarios,
         warnings=[*warnings, *run.warnings],
     )
-    if not preview:
+    if preview is None:  # a preview stores nothing, not even its decision
         page_scores = [float(scores[r]) for r in page]
         _log(services.decisions, tenant, request, resolution, serving, response, page_scores, fallback, request_id)
     max_age = case.cache_control.max_age if case.cache_control is not None else None

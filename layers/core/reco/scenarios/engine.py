@@ -139,8 +139,12 @@ def evaluate_flow(reco_type: str, name: str, source: ScenarioSource, inputs: Con
             flow.case = scenario.case
             return flow
         current, step["to"] = _next_step(current, scenario, inputs, flow)
-        if current in path or len(path) >= MAX_FLOW_STEPS:
+        if current in path:
             raise WrongDataType(f"scenario flow loops: {' -> '.join([*path, current])}")
+        if len(path) >= MAX_FLOW_STEPS:
+            raise WrongDataType(
+                f"scenario flow is longer than {MAX_FLOW_STEPS} steps (from '{name}'): shorten it with a direct alias"
+            )
         path.append(current)
 
 

@@ -57,7 +57,13 @@ def _shown(value: Any) -> str:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and not math.isnan(value)
+    """A finite JSON number (bool is not one; an integer too large for a float is not usable)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def _scalar_fits(value: Any, kind: Kind | None) -> bool:
@@ -162,8 +168,12 @@ def _number_hits(column: npt.NDArray[np.float64], op: str, value: Any) -> Bools:
 def _bool_hits(column: npt.NDArray[np.int8], op: str, value: Any) -> Bools:
     if op == "empty":
         return np.asarray(column < 0, dtype=np.bool_)
-    wanted = [int(value)] if op == "eq" else [int(v) for v in value]
-    return np.isin(column, np.array(wanted, dtype=np.int8))
+    # Comparisons, not np.isin (boolean-mask + fancy indexing of the column: ~450 µs per 100k items).
+    wanted = sorted({int(value)} if op == "eq" else {int(v) for v in value})
+    hits: Bools = np.asarray(column == wanted[0], dtype=np.bool_)
+    for flag in wanted[1:]:
+        hits |= column == flag
+    return hits
 
 
 def _strings_hits(columns: ItemColumns, key: str, op: str, value: Any) -> Bools:
@@ -172,10 +182,12 @@ def _strings_hits(columns: ItemColumns, key: str, op: str, value: Any) -> Bools:
     lengths = np.diff(indptr)
     if op == "empty":
         return np.asarray(lengths == 0, dtype=np.bool_)
-    element_hits = _vocab_hits(columns.columns[f"{key}/vocab"], op, value)[columns.columns[key]]
-    # bincount, not reduceat: reduceat would give an empty row its next row's first element.
-    owners = np.repeat(np.arange(columns.n_items), lengths)
-    return np.bincount(owners[element_hits], minlength=columns.n_items) > 0
+    element_hits = np.take(_vocab_hits(columns.columns[f"{key}/vocab"], op, value), columns.columns[key])
+    # Item r holds a hit when the running hit count grows over its elements (never for an empty
+    # item): no per-element owner array (np.repeat + bincount cost 4x as much).
+    seen = np.zeros(len(element_hits) + 1, dtype=np.int32)
+    np.cumsum(element_hits, dtype=np.int32, out=seen[1:])
+    return np.asarray(np.diff(np.take(seen, indptr)) > 0, dtype=np.bool_)
 
 
 def filter_mask(
@@ -200,7 +212,8 @@ def filter_mask(
             "was trained: add it to the items, then retrain the model",
             data={"property": property_name, "op": op},
         ) from None
-    check_filter(property_name, op, value, kind, columns.is_float(property_name))
+    # is_float scans the column (~90 µs per 100k items): only eq / neq need it.
+    check_filter(property_name, op, value, kind, op in ("eq", "neq") and columns.is_float(property_name))
     if op == "ftsearch":
         if texts is None or not texts.has(property_name):
             raise WrongOpUse(
@@ -227,5 +240,5 @@ def filter_mask(
         else:
             # A trailing False is what code -1 (missing) indexes: missing never matches.
             vocab_hits = np.append(_vocab_hits(columns.columns[f"{key}/vocab"], positive, value), False)
-            hits = vocab_hits[column]
+            hits = np.take(vocab_hits, column)  # 2x a fancy index with int32 codes; -1 takes the False
     return ~hits if op in _NEGATED else hits

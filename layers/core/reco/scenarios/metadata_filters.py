@@ -92,7 +92,13 @@ def parse_metadata_filters(texts: Iterable[str]) -> list[MetadataFilter]:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite JSON number (bool is not one; an integer too large for a float is not usable)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def json_equal(left: Any, right: Any) -> bool:

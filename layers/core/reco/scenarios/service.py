@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, cast, get_args
 
-from reco.errors import Conflict, MalformedCursor, ScenarioInUse, ScenarioNotFound, WrongDataType, WrongParameter
+from reco.errors import Conflict, ScenarioInUse, ScenarioNotFound, WrongDataType, WrongParameter
 from reco.models.artifact import Kind
 from reco.scenarios import graph
 from reco.scenarios.filters import check_filter
@@ -286,10 +286,11 @@ def _decode_cursor(cursor: str, tenant: str, reco_type: str | None) -> str:
         issued_to, issued_for, position = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not isinstance(position, str) or not position:
             raise ValueError("no position")
+        position.encode("utf-8")  # a lone surrogate is no key
     except (ValueError, TypeError, binascii.Error, RecursionError):
-        raise MalformedCursor("cursor is malformed: pass the next_cursor of the previous page unchanged") from None
+        raise WrongParameter("cursor is malformed: pass the next_cursor of the previous page unchanged") from None
     if issued_to != tenant or issued_for != reco_type:
-        raise MalformedCursor("cursor was issued for another list: pass the next_cursor that this list returned")
+        raise WrongParameter("cursor was issued for another list: pass the next_cursor that this list returned")
     return position
 
 

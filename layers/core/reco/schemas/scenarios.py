@@ -17,6 +17,7 @@ from pydantic import (
     JsonValue,
     SerializerFunctionWrapHandler,
     StrictBool,
+    StrictFloat,
     StrictInt,
     StrictStr,
     model_serializer,
@@ -132,7 +133,7 @@ class RerankingOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     activation_period: StrictInt | None = Field(None, ge=1, le=1000, description="Only the last N picks count.")
-    max_activation_count: StrictInt | None = Field(None, ge=0, le=1000, description="Cap on counted repeats.")
+    max_activation_count: StrictInt | None = Field(None, ge=1, le=1000, description="Cap on counted repeats.")
     default_malus: float | None = Field(None, ge=0, le=1000, description="Malus of items missing the property.")
     filters: list[FilterRule] | None = Field(None, max_length=MAX_FILTERS)
     rank_divider: float | None = None
@@ -149,7 +150,7 @@ class RerankingRule(BaseModel):
 
     property_name: PropertyName
     op: Annotated[Literal["diversity"], BeforeValidator(_lower)] = Field(description="Reranking op.")
-    weight: float = Field(1.0, gt=0, le=100, description="Penalty per repeat; 0-1.5 recommended.")
+    weight: StrictFloat = Field(1.0, gt=0, le=100, description="Penalty per repeat; 0-1.5 recommended.")
     options: RerankingOptions | None = None
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from reco.errors import MalformedCursor, ServiceUnavailable
+from reco.errors import ServiceUnavailable, WrongParameter
 from reco.records import iso_millis
 from reco.scenarios.graph import GraphChanged, ScenarioPage, ScenarioRow, ScenarioSnapshot
 from reco.schemas.scenarios import Scenario
@@ -84,9 +84,7 @@ class ScenarioStore:
         if after is not None:
             # Positions come back in cursors: one outside this list's key range would be a 500 otherwise.
             if not after.startswith(prefix) or not 0 < len(after.encode()) <= MAX_SORT_KEY_BYTES:
-                raise MalformedCursor(
-                    "cursor was issued for another list: pass the next_cursor that this list returned"
-                )
+                raise WrongParameter("cursor was issued for another list: pass the next_cursor that this list returned")
             request["ExclusiveStartKey"] = {"pk": partition, "sk": after}
         response = self._table.query(**request)
         rows = [
