@@ -17,8 +17,7 @@ import json
 import os
 import statistics
 import sys
-import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from local.aws import local_resource_names, use_fake_credentials
@@ -27,7 +26,7 @@ from local.template import function_environment
 use_fake_credentials()
 os.environ.update(function_environment(local_resource_names()))
 
-from bench.timing import timed  # noqa: E402
+from bench.timing import peak_kib, timed  # noqa: E402
 from local.composed import gateway_app  # noqa: E402
 from local.tokens import issue_token  # noqa: E402
 from reco.api.app import tune_gc_for_requests  # noqa: E402
@@ -111,16 +110,6 @@ def stdout_to_devnull() -> Iterator[None]:
         os.dup2(saved, 1)
         os.close(saved)
         os.close(devnull)
-
-
-def peak_kib(fn: Callable[[], Any]) -> float:
-    fn()
-    tracemalloc.start()
-    tracemalloc.reset_peak()
-    fn()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return peak / 1024
 
 
 def main() -> None:

@@ -21,7 +21,6 @@ import functools
 import os
 import pstats
 import statistics
-import tracemalloc
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from bench.models import USERS, blas_limit, synthetic
-from bench.timing import timed
+from bench.timing import peak_kib, timed
 from reco.models import ModelArtifact
 from reco.models.als import ALS
 from reco.models.artifact import build_item_columns
@@ -198,16 +197,6 @@ def bare_masks(artifact: ModelArtifact) -> tuple[Callable[[], Any], int]:
 def top(scores: np.ndarray) -> np.ndarray:
     part = np.argpartition(-scores, K - 1)[:K]
     return part[np.argsort(-scores[part])]
-
-
-def peak_kib(fn: Callable[[], Any]) -> float:
-    fn()
-    tracemalloc.start()
-    tracemalloc.reset_peak()
-    fn()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return peak / 1024
 
 
 def main() -> None:
