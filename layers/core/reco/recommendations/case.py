@@ -137,21 +137,23 @@ def _from_user_property(rule: ItemFilter, value: Any, artifact: ModelArtifact) -
 MASK_CACHE_BYTES = 16 * 1024 * 1024
 
 
+def _evaluate(filters: Sequence[Resolved], artifact: ModelArtifact, rows: I64 | None, n: int) -> Bools:
+    mask = np.ones(n if rows is None else len(rows), dtype=bool)
+    for name, op, value in filters:
+        mask &= filter_mask(artifact.columns, artifact.texts, name, op, value, rows)
+    return mask
+
+
 def _all_of(filters: Sequence[Resolved], artifact: ModelArtifact, rows: I64 | None, n: int) -> Bools:
     """The items passing every filter; whole-catalog masks are computed once per artifact (read-only)."""
     if rows is not None or not filters:
-        mask = np.ones(n if rows is None else len(rows), dtype=bool)
-        for name, op, value in filters:
-            mask &= filter_mask(artifact.columns, artifact.texts, name, op, value, rows)
-        return mask
+        return _evaluate(filters, artifact, rows, n)
     key = json.dumps(list(filters), sort_keys=True, separators=(",", ":"))
     cache = artifact.filter_masks
     cached = cache.get(key)
     if cached is not None:
         return cached  # (least recently *computed* goes first: no reordering shared between threads)
-    mask = np.ones(n, dtype=bool)
-    for name, op, value in filters:
-        mask &= filter_mask(artifact.columns, artifact.texts, name, op, value, None)
+    mask = _evaluate(filters, artifact, None, n)
     mask.flags.writeable = False
     cache[key] = mask
     while len(cache) > max(1, MASK_CACHE_BYTES // max(n, 1)):
