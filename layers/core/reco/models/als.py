@@ -139,14 +139,32 @@ class ALS(Recommender):
     def _score_users(self, user_rows: I64) -> F32:
         return self.user_factors[user_rows] @ self.item_factors.T
 
-    def fold_in(self, items: I64, weights: F32) -> F64:
-        """The exact least-squares user vector for a history, against the fixed item factors."""
+    def _fold_in_system(self, items: I64, weights: F32) -> tuple[F64, F64, F64]:
+        """(A, Yₕ, c) of the fold-in A x = Yₕᵀ c, A = YᵀY + λI + Yₕᵀ diag(c - 1) Yₕ, in float64."""
         if self._gram is None:
             self._gram = _regularized_gram(self.item_factors, float(self.params["regularization"]))
         yh = self.item_factors[items].astype(np.float64)
         c = self._confidence(weights).astype(np.float64)
         a = self._gram.astype(np.float64) + (yh.T * (c - 1.0)) @ yh
+        return a, yh, c
+
+    def fold_in(self, items: I64, weights: F32) -> F64:
+        """The exact least-squares user vector for a history, against the fixed item factors."""
+        a, yh, c = self._fold_in_system(items, weights)
         return np.asarray(np.linalg.solve(a, yh.T @ c), dtype=np.float64)
+
+    def _contributions(self, items: I64, weights: F32, rows: I64) -> F32:
+        """c_i · y_iᵀ A⁻¹ y_j, the terms of y_jᵀ x with x = A⁻¹ Yₕᵀ c the fold-in (as ``implicit``'s ``explain``).
+
+        Columns sum to the fold-in scores of the history (what ``candidate_scores`` returns whenever a
+        fresh history is given). A known user scored without a fresh history is served from the trained
+        ``user_factors``, which are close to but not exactly the fold-in of their training history.
+        """
+        if len(items) == 0:
+            return np.zeros((0, len(rows)), dtype=np.float32)
+        a, yh, c = self._fold_in_system(items, weights)
+        solved = np.linalg.solve(a, self.item_factors[rows].astype(np.float64).T)  # A⁻¹ y_j, (factors, len(rows))
+        return np.asarray(c[:, None] * (yh @ solved), dtype=np.float32)
 
     def _score_history(self, items: I64, weights: F32) -> F32:
         if len(items) == 0:

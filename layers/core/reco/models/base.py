@@ -145,6 +145,30 @@ class Recommender(ABC):
         """
         return self.user_scores(user_row, history)[np.asarray(rows, dtype=np.int64)]
 
+    def contributions(
+        self, user_row: int | None, history: History | None, rows: npt.ArrayLike
+    ) -> tuple[I64, F32] | None:
+        """Each history item's share of each row's score: (history item rows (h,), float32 matrix (h, len(rows))).
+
+        The history is the one scoring uses: ``history`` with the user's training history in front when
+        ``user_row`` is known (``combined_history`` then ``clean_history``: unknown rows dropped, repeats summed).
+        Column ``j`` sums to the score of ``rows[j]`` (see each recipe for which score). ``rows`` must be in the
+        catalog (IndexError otherwise); repeats are allowed. None for recipes whose scores are not a sum over
+        history items (popularity, trending).
+        """
+        columns = np.asarray(rows, dtype=np.int64).reshape(-1)
+        if len(columns) and (columns.min() < 0 or columns.max() >= self.n_items):
+            raise IndexError(f"rows must be in [0, {self.n_items})")
+        items, weights = self.clean_history(*self.combined_history(user_row, history))
+        matrix = self._contributions(items, weights, columns)
+        if matrix is None:
+            return None
+        return items, np.asarray(matrix, dtype=np.float32).reshape(len(items), len(columns))
+
+    def _contributions(self, items: I64, weights: F32, rows: I64) -> F32 | None:
+        """The (len(items), len(rows)) contribution matrix of a cleaned history; None if scores are no such sum."""
+        return None
+
     def similar_scores(self, item_row: int) -> F32:
         """How similar every item is to ``item_row`` (n_items,): item-to-item recommendations."""
         if not 0 <= item_row < self.n_items:

@@ -68,6 +68,10 @@ class EASE(Recommender):
         columns = np.asarray(rows, dtype=np.int64).reshape(-1)
         return np.asarray(self._history_weights(weights) @ self.weights[np.ix_(items, columns)], dtype=np.float32)
 
+    def _contributions(self, items: I64, weights: F32, rows: I64) -> F32:
+        """w'_i · B[item_i, row_j]: the terms of ``candidate_scores`` (w' = 1 when ``binary``), summing to it."""
+        return np.asarray(self._history_weights(weights)[:, None] * self.weights[np.ix_(items, rows)], dtype=np.float32)
+
     def _to_arrays(self) -> Arrays:
         return {"weights": self.weights}
 

@@ -75,6 +75,21 @@ class ItemKNN(Recommender):
         sums = np.bincount(self.neighbors[items].reshape(-1), weights=contributions.reshape(-1), minlength=self.n_items)
         return sums.astype(np.float32)
 
+    def _contributions(self, items: I64, weights: F32, rows: I64) -> F32:
+        """w'_i · sim(item_i, row_j) when row_j is among item_i's kept neighbours, else 0: the terms of the scores.
+
+        Each history item's (K,) neighbour list is matched against the unique requested rows with one
+        ``searchsorted``; the hits are scattered into an (h, unique rows) matrix then spread to ``rows``.
+        """
+        unique, inverse = np.unique(rows, return_inverse=True)
+        neighbors = self.neighbors[items].astype(np.int64)  # (h, K)
+        values = self.similarities[items] * self._weights(weights)[:, None]
+        positions = np.minimum(np.searchsorted(unique, neighbors), max(len(unique) - 1, 0))
+        hit = unique[positions] == neighbors if len(unique) else np.zeros(neighbors.shape, dtype=bool)
+        cells = np.arange(len(items), dtype=np.int64)[:, None] * len(unique) + positions
+        sums = np.bincount(cells[hit], weights=values[hit].astype(np.float64), minlength=len(items) * len(unique))
+        return sums.reshape(len(items), len(unique))[:, inverse.reshape(-1)].astype(np.float32)
+
     def _to_arrays(self) -> Arrays:
         return {"neighbors": self.neighbors, "similarities": self.similarities}
 
