@@ -8,7 +8,7 @@ session), run the case over those scores (``run_case``), and cut the page the cu
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -18,7 +18,7 @@ from reco.decisions import Decision, DecisionLog
 from reco.errors import ItemNotFound, WrongParameter
 from reco.ids import new_rec_id
 from reco.models.interactions import F32, Bools
-from reco.recommendations.case import run_case
+from reco.recommendations.case import CaseRun, run_case
 from reco.recommendations.cursor import (
     PageCursor,
     check_cursor,
@@ -29,9 +29,9 @@ from reco.recommendations.cursor import (
 from reco.recommendations.facts import CatalogReader, EventReader, Requester, RequestFacts
 from reco.scenarios.engine import DEFAULT_AMT, RequestCase, Resolution, resolve_scenario
 from reco.schemas.recommendation import ItemsQuery, ItemsResponse, PreviewScenario
-from reco.schemas.scenarios import Scenario
+from reco.schemas.scenarios import Case, Scenario
 from reco.serving.cache import ModelCache, ServingModel
-from reco.serving.scoring import score_candidates
+from reco.serving.scoring import ScoreSource, score_candidates
 
 # Pages go this deep into a list; beyond it there is no next_cursor (nobody scrolls further, and
 # diversity reranking costs grow with the depth).
@@ -91,18 +91,44 @@ class TenantScenarios:
         return self._store.default_name(self._tenant, reco_type)
 
 
-def recommend_items(
+@dataclass(frozen=True)
+class ListPlan:
+    """A request resolved to its case and model, before anything is scored."""
+
+    tenant: str
+    request: ItemsRequest
+    facts: RequestFacts
+    resolution: Resolution
+    serving: ServingModel
+    digest: str  # what a page cursor is bound to: tenant, reco type, requester and resolved case
+
+    @property
+    def case(self) -> Case:
+        return self.resolution.case
+
+
+@dataclass(frozen=True)
+class Scores:
+    """One score per catalog item, the rows never to return, and where the scores came from."""
+
+    values: F32
+    excluded: Bools
+    warnings: list[str] = field(default_factory=list)
+    fallback: str | None = None
+    source: ScoreSource | None = None  # None: not a profile or session (an item's neighbours, a template)
+
+
+def plan_list(
     tenant: str,
     request: ItemsRequest,
     services: RecommendationServices,
     *,
+    as_of: datetime,
     preview: Sequence[PreviewScenario] | None = None,
-    request_id: str | None = None,
-    now: datetime | None = None,
-) -> ItemsResult:
+    identity: Sequence[Any] = (),
+) -> ListPlan:
+    """Resolve the scenario flow to a case and pick the model the case allows."""
     query, requester = request.query, request.requester
-    cursor = decode_page_cursor(query.cursor) if query.cursor else None
-    as_of = cursor.as_of if cursor else (now or datetime.now(UTC))
     facts = RequestFacts(tenant, requester, services.events, services.catalog, as_of)
     resolution = resolve_scenario(
         request.reco_type,
@@ -113,28 +139,53 @@ def recommend_items(
         request=RequestCase(query.amt, query.filters or [], query.reranking or [], query.exclude_rated_items),
     )
     case = resolution.case
-    digest = fingerprint([tenant, resolution.reco_type, _identity(requester), case.model_dump(mode="json")])
-    if cursor is not None:
-        check_cursor(cursor, digest)
-    offset = cursor.offset if cursor else 0
+    digest = fingerprint(
+        [tenant, resolution.reco_type, _identity(requester), case.model_dump(mode="json"), list(identity)]
+    )
     allowlist = case.algorithms.split("|") if case.algorithms else None
     serving = services.models.serving(tenant, allowlist)
-    scores, excluded, warnings, fallback = _scores(tenant, resolution.reco_type, serving, facts, services)
+    return ListPlan(tenant, request, facts, resolution, serving, digest)
+
+
+def rank_plan(plan: ListPlan, scores: Scores, depth: int, restrict: Bools | None = None) -> CaseRun:
+    """The case's ranked list over ``scores`` down to ``depth`` rows; ``restrict``: the only rows allowed."""
+    excluded = scores.excluded if restrict is None else scores.excluded | ~restrict
+    return run_case(plan.case, plan.serving.artifact, scores.values, excluded, plan.facts, depth)
+
+
+def recommend_items(
+    tenant: str,
+    request: ItemsRequest,
+    services: RecommendationServices,
+    *,
+    preview: Sequence[PreviewScenario] | None = None,
+    request_id: str | None = None,
+    now: datetime | None = None,
+) -> ItemsResult:
+    query = request.query
+    cursor = decode_page_cursor(query.cursor) if query.cursor else None
+    as_of = cursor.as_of if cursor else (now or datetime.now(UTC))
+    plan = plan_list(tenant, request, services, as_of=as_of, preview=preview)
+    if cursor is not None:
+        check_cursor(cursor, plan.digest)
+    offset = cursor.offset if cursor else 0
+    scores = request_scores(plan, services)
+    case = plan.case
     amt = case.amt if case.amt is not None else DEFAULT_AMT
     depth = min(offset + amt, MAX_DEPTH)
-    run = run_case(case, serving.artifact, scores, excluded, facts, depth + 1)
+    run = rank_plan(plan, scores, depth + 1)
     page = run.rows[offset:depth]
     more = amt > 0 and len(run.rows) > depth and depth < MAX_DEPTH
-    items = serving.artifact.item_ids[page].tolist()
+    items = plan.serving.artifact.item_ids[page].tolist()
     response = ItemsResponse(
         items_id=[str(i) for i in items],
-        next_cursor=encode_page_cursor(PageCursor(depth, as_of, digest)) if more else None,
-        evaluated_scenarios=resolution.evaluated_scenarios,
-        warnings=[*warnings, *run.warnings],
+        next_cursor=encode_page_cursor(PageCursor(depth, as_of, plan.digest)) if more else None,
+        evaluated_scenarios=plan.resolution.evaluated_scenarios,
+        warnings=[*scores.warnings, *run.warnings],
     )
     if preview is None:  # a preview stores nothing, not even its decision
-        page_scores = [float(scores[r]) for r in page]
-        _log(services.decisions, tenant, request, resolution, serving, response, page_scores, fallback, request_id)
+        page_scores = [float(scores.values[r]) for r in page]
+        _log(services.decisions, plan, response, page_scores, scores.fallback, request_id)
     max_age = case.cache_control.max_age if case.cache_control is not None else None
     return ItemsResult(response, max_age)
 
@@ -152,11 +203,10 @@ def _identity(requester: Requester) -> list[Any]:
     ]
 
 
-def _scores(
-    tenant: str, reco_type: str, serving: ServingModel, facts: RequestFacts, services: RecommendationServices
-) -> tuple[F32, Bools, list[str], str | None]:
-    """One score per catalog item for the reco type, the rows never to return, warnings, fallback."""
-    artifact, requester = serving.artifact, facts.requester
+def request_scores(plan: ListPlan, services: RecommendationServices) -> Scores:
+    """The reco type's scores: an item's neighbours, a user's profile, or a session's history."""
+    artifact, requester, tenant = plan.serving.artifact, plan.facts.requester, plan.tenant
+    reco_type = plan.resolution.reco_type
     excluded = np.zeros(len(artifact.item_ids), dtype=bool)
     if reco_type in ITEM_TYPES:
         if requester.item_id is None:
@@ -164,11 +214,11 @@ def _scores(
         row = int(artifact.item_rows([requester.item_id])[0])
         if row >= 0:
             excluded[row] = True
-            return artifact.model.similar_scores(row), excluded, [], None
+            return Scores(artifact.model.similar_scores(row), excluded)
         if services.catalog.get_item(tenant, requester.item_id) is None:
             raise ItemNotFound(f"item not found: '{requester.item_id}'", data={"item_id": requester.item_id})
         warning = f"item '{requester.item_id}' has no interactions in the trained model: trending items shown"
-        return np.asarray(artifact.trending, dtype=np.float32), excluded, [warning], "trending"
+        return Scores(np.asarray(artifact.trending, dtype=np.float32), excluded, [warning], "trending")
     if reco_type in PROFILE_TYPES:
         if requester.user_id is None:
             raise WrongParameter(f"{reco_type} needs a user_id", data={"parameter": "user_id"})
@@ -181,22 +231,20 @@ def _scores(
             "profile_to_items or session_to_items",
             data={"reco_type": reco_type},
         )
-    scores, source = score_candidates(artifact, user_id, facts.scored_events(), None)
+    values, source = score_candidates(artifact, user_id, plan.facts.scored_events(), None)
     warnings = [f"{source.reason}: {source.fallback} items shown"] if source.fallback else []
-    return np.asarray(scores, dtype=np.float32), excluded, warnings, source.fallback
+    return Scores(np.asarray(values, dtype=np.float32), excluded, warnings, source.fallback, source)
 
 
 def _log(
     decisions: DecisionLog,
-    tenant: str,
-    request: ItemsRequest,
-    resolution: Resolution,
-    serving: ServingModel,
+    plan: ListPlan,
     response: ItemsResponse,
     scores: list[float],
     fallback: str | None,
     request_id: str | None,
 ) -> None:
+    request, resolution, serving = plan.request, plan.resolution, plan.serving
     requester = request.requester
     context: dict[str, Any] = {
         "reco_type": resolution.reco_type,
@@ -209,7 +257,7 @@ def _log(
     if requester.item_id is not None:
         context["item_id"] = requester.item_id
     decisions.record(
-        tenant,
+        plan.tenant,
         Decision(
             rec_id=new_rec_id(),
             endpoint=request.reco_type,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -19,6 +19,9 @@ class ScoreSource:
     personalised_by: str  # "user", "user+recent_events", "recent_events" or "none"
     fallback: str | None = None
     reason: str | None = None
+    # What the scores were computed from, for explanations (``Recommender.contributions``).
+    user_row: int | None = field(default=None, compare=False)
+    history: tuple[np.ndarray, np.ndarray] | None = field(default=None, compare=False, repr=False)
 
 
 def score_candidates(
@@ -42,10 +45,10 @@ def score_candidates(
     usable = (items >= 0) & (weights > 0)
     history = (items[usable], weights[usable]) if usable.any() else None
     if user_row is not None:
-        source = ScoreSource("user" if history is None else "user+recent_events")
+        source = ScoreSource("user" if history is None else "user+recent_events", user_row=user_row, history=history)
         return _scores(artifact, user_row, history, rows), source
     if history is not None:
-        return _scores(artifact, None, history, rows), ScoreSource("recent_events")
+        return _scores(artifact, None, history, rows), ScoreSource("recent_events", history=history)
     reason = "unknown user with no recent events" if user_id is not None else "session with no recent events"
     trending = artifact.trending if rows is None else artifact.trending[rows]
     return np.asarray(trending, dtype=np.float32), ScoreSource("none", fallback="trending", reason=reason)
