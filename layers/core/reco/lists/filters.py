@@ -67,7 +67,7 @@ import difflib
 import json
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, NoReturn
 
@@ -361,25 +361,49 @@ def typed_filter(rule: ListFilter, columns: ItemColumns, texts: TextIndex) -> tu
 
 
 def filters_mask(
-    filters: Sequence[ListFilter], columns: ItemColumns, texts: TextIndex, rows: I64 | None = None
+    filters: Sequence[ListFilter],
+    columns: ItemColumns,
+    texts: TextIndex,
+    rows: I64 | None = None,
+    cache: MutableMapping[str, Bools] | None = None,
 ) -> Bools:
     """Which items pass: ``AND(and-filters) & OR(or-filters)``, aligned with ``rows`` (all items if None).
 
     One vectorised ``filter_mask`` per rule; the caller bounds the count with :func:`check_filter_count`.
+    ``cache`` (the loaded artifact's ``filter_masks``) keeps whole-catalog masks per typed rule: every
+    request of a context asks for the same ones.
     """
     mask = np.ones(columns.n_items if rows is None else len(rows), dtype=np.bool_)
     any_or: Bools | None = None
     for rule in filters:
         name, op, value = typed_filter(rule, columns, texts)
-        try:
-            hits = filter_mask(columns, texts, name, op, value, rows)
-        except (ItemPropertyNotFound, WrongDataType, WrongOpUse) as error:
-            _failer(rule.source, rule.text)(error.message)
+        key = "list:" + json.dumps([name, op, value], sort_keys=True, separators=(",", ":"), default=str)
+        hits = cache.get(key) if cache is not None and rows is None else None
+        if hits is None:
+            try:
+                hits = filter_mask(columns, texts, name, op, value, rows)
+            except (ItemPropertyNotFound, WrongDataType, WrongOpUse) as error:
+                _failer(rule.source, rule.text)(error.message)
+            if cache is not None and rows is None:
+                hits.flags.writeable = False
+                _remember(cache, key, hits, columns.n_items)
         if rule.logic == "or":
             any_or = hits if any_or is None else any_or | hits
         else:
             mask &= hits
     return mask if any_or is None else mask & any_or
+
+
+MASK_CACHE_BYTES = 16 * 1024 * 1024  # shared with the scenario filters' masks of the same artifact
+
+
+def _remember(cache: MutableMapping[str, Bools], key: str, mask: Bools, n: int) -> None:
+    cache[key] = mask
+    while len(cache) > max(1, MASK_CACHE_BYTES // max(n, 1)):
+        try:
+            cache.pop(next(iter(cache)))  # the oldest computed goes first
+        except (KeyError, StopIteration, RuntimeError):  # another thread of the local runner got there first
+            break
 
 
 def _word(value: Any) -> str:

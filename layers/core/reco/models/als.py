@@ -119,6 +119,7 @@ class ALS(Recommender):
         self.user_factors: F32 = np.zeros((0, 0), dtype=np.float32)
         self.item_factors: F32 = np.zeros((0, 0), dtype=np.float32)
         self._gram: F32 | None = None
+        self._norms: F32 | None = None  # item factor norms, for similar items (computed once per model)
 
     def _confidence(self, weights: F32) -> F32:
         return (1.0 + float(self.params["alpha"]) * weights).astype(np.float32)
@@ -134,7 +135,7 @@ class ALS(Recommender):
         for _ in range(int(self.params["iterations"])):
             conjugate_gradient(users, items, by_user, user_conf, reg, steps)
             conjugate_gradient(items, users, by_item, item_conf, reg, steps)
-        self.user_factors, self.item_factors, self._gram = users, items, None
+        self.user_factors, self.item_factors, self._gram, self._norms = users, items, None, None
 
     def _score_users(self, user_rows: I64) -> F32:
         return self.user_factors[user_rows] @ self.item_factors.T
@@ -183,7 +184,10 @@ class ALS(Recommender):
 
     def _item_scores(self, item_row: int) -> F32:
         """Cosine similarity of the item factors (as ``implicit``'s ``similar_items``)."""
-        norms = np.linalg.norm(self.item_factors, axis=1)
+        if self._norms is None:
+            # einsum: no n_items x factors temporary (np.linalg.norm squares a full copy).
+            self._norms = np.sqrt(np.einsum("ij,ij->i", self.item_factors, self.item_factors)).astype(np.float32)
+        norms = self._norms
         dots = self.item_factors @ self.item_factors[item_row]
         denominator = norms * norms[item_row]
         return np.asarray(np.divide(dots, denominator, out=np.zeros_like(dots), where=denominator > 0), np.float32)
@@ -195,3 +199,4 @@ class ALS(Recommender):
         self.user_factors = np.asarray(arrays["user_factors"], dtype=np.float32)
         self.item_factors = np.asarray(arrays["item_factors"], dtype=np.float32)
         self._gram = None
+        self._norms = None
