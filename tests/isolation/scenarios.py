@@ -99,7 +99,8 @@ def recommendations_isolation(client: TestClient, auth: Auth) -> None:
         load_shop("tenant-b")
         _put(client, auth, "tenant-b")
         replay = f"/recommendation/users/u1/items/?scenario=iso-rock&cursor={a_cursor}"
-        assert client.get(replay, headers=auth("tenant-b", "frontend")).status_code == 400
+        got = client.get(replay, headers=auth("tenant-b", "frontend"))
+        assert got.status_code == 400, got.text
 
 
 SCENARIO_CASES: dict[tuple[str, str], Callable[[TestClient, Auth], None]] = {

@@ -19,6 +19,7 @@ class Decision:
     context: dict[str, Any] = field(default_factory=dict)
     fallback: str | None = None
     request_id: str | None = None
+    anonymous_id: str | None = None
 
 
 class DecisionLog(Protocol):

@@ -150,3 +150,16 @@ class DatabaseNotReady(ServiceUnavailable):
     """The tenant has no trained model yet: nothing can be recommended."""
 
     code = "DATABASE_NOT_READY"
+
+
+# --- GET /v1/recommendations and POST /api/recommend/… ------------------------------------------
+
+
+class MalformedFilter(BadRequest):
+    """A ``filter`` / ``filters`` shorthand or a ``scope`` filter that cannot be read or applied."""
+
+    code = "MALFORMED_FILTER"
+
+
+class ContextNotFound(NotFound):
+    code = "CONTEXT_NOT_FOUND"

@@ -19,6 +19,9 @@ class Role(StrEnum):
     MANAGER = "manager"
     BACKEND = "backend"
     FRONTEND = "frontend"
+    # Read-only: personalised lists (GET /v1/recommendations) and nothing else; the reference's
+    # ``<api>/read`` scope, here ``reco/read``.
+    READ = "read"
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,13 @@ class Settings:
     # background thread in the same process (the local runner and tests).
     training_launcher: str = "thread"
     train_function: str = ""
+    # Catalog properties the recommendation lists read by meaning (customer preferences, auto-mode
+    # "popular in category" sections, the new_arrivals template).
+    category_property: str = "category"
+    price_property: str = "price"
+    date_property: str = "created_at"
+    # Days the request and decision logs of POST /api/recommend/recommend are kept.
+    request_log_ttl_days: int = 30
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -57,6 +64,10 @@ class Settings:
                 "TRAINING_LAUNCHER", "lambda" if "AWS_LAMBDA_FUNCTION_NAME" in env else defaults.training_launcher
             ),
             train_function=env.get("TRAIN_FUNCTION", defaults.train_function),
+            category_property=env.get("CATEGORY_PROPERTY", defaults.category_property),
+            price_property=env.get("PRICE_PROPERTY", defaults.price_property),
+            date_property=env.get("DATE_PROPERTY", defaults.date_property),
+            request_log_ttl_days=int(env.get("REQUEST_LOG_TTL_DAYS", defaults.request_log_ttl_days)),
         )
 
 

@@ -49,8 +49,17 @@ ERROR_CLASSES: dict[int, tuple[str, int]] = {
 }
 
 
+# These routes' references answer invalid input with 400 (not 422) and a readable ``detail`` string.
+DETAIL_400_PREFIXES = ("/v1/recommendations", "/v1/contexts", "/api/recommend/")
+
+
 def uses_error_classes(path: str) -> bool:
     return path.startswith(CLASSED_ERROR_PREFIXES)
+
+
+def internal_error_message(path: str) -> str:
+    """The opaque text of a 500 (the customer API's reference words it its own way)."""
+    return "Failed to get recommendations" if path.startswith("/api/recommend/") else "Internal Server Error"
 
 
 def error_payload(detail: Any, code: str, request_id: str | None) -> dict[str, Any]:
@@ -130,6 +139,10 @@ async def handle_validation_error(request: Request, exc: Exception) -> JSONRespo
         errors.append(jsonable_encoder(error))
     if uses_error_classes(request.url.path):
         return ErrorResponse(_classed_validation(errors, _request_id(request)), status_code=400)
+    if request.url.path.startswith(DETAIL_400_PREFIXES):
+        detail_body = error_payload(f"invalid request: {_summary(errors)}", "VALIDATION_FAILED", _request_id(request))
+        detail_body["errors"] = errors
+        return ErrorResponse(detail_body, status_code=400)
     body: dict[str, Any] = {"detail": errors, "request_id": _request_id(request)}
     if len(raw) > MAX_VALIDATION_ERRORS:
         body["omitted_errors"] = len(raw) - MAX_VALIDATION_ERRORS
@@ -139,10 +152,14 @@ async def handle_validation_error(request: Request, exc: Exception) -> JSONRespo
 def _classed_validation(errors: list[Any], request_id: str | None) -> dict[str, Any]:
     """400 WrongData: WRONG_DATA_TYPE for the body, WRONG_PARAMETER for the path and query string."""
     in_body = any(e.get("loc", ("",))[0] == "body" for e in errors)
-    shown = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'body'}: {e.get('msg')}" for e in errors[:5])
-    more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
     name = "WRONG_DATA_TYPE" if in_body else "WRONG_PARAMETER"
-    return classed_payload(400, f"invalid request: {shown}{more}", name, request_id, {"errors": errors})
+    return classed_payload(400, f"invalid request: {_summary(errors)}", name, request_id, {"errors": errors})
+
+
+def _summary(errors: list[Any]) -> str:
+    """``where: what`` for the first five errors (the query string's and the body's alike)."""
+    shown = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'body'}: {e.get('msg')}" for e in errors[:5])
+    return shown + (f" (and {len(errors) - 5} more)" if len(errors) > 5 else "")
 
 
 async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:

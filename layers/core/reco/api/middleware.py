@@ -15,7 +15,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reco.api.errors import payload_for
+from reco.api.errors import internal_error_message, payload_for
 from reco.errors import InternalError, MalformedJson, PayloadTooLarge, RecoError, UnsupportedMediaType
 from reco.observability import correlation_id, logger, metrics
 
@@ -26,6 +26,15 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _JSON_TYPE = re.compile(r"^application/([a-z0-9.+-]+\+)?json$")
 # A \uD800-\uDFFF escape: only a well-formed pair (high then low) is valid Unicode.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def is_valid_request_id(text: str) -> bool:
+    return _VALID_REQUEST_ID.fullmatch(text) is not None
+
+
+def has_request_id_header(scope: Scope) -> bool:
+    header = _header(scope, b"x-request-id")
+    return header is not None and _VALID_REQUEST_ID.fullmatch(header.strip()) is not None
 
 
 def pick_request_id(scope: Scope) -> str:
@@ -77,8 +86,10 @@ class RequestContextMiddleware:
         async def send_with_request_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"], status["started"] = message["status"], True
+                # A route may adopt a request id the client sent another way (a query parameter).
+                final_id = str(scope.get("state", {}).get("request_id") or request_id)
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != REQUEST_ID_HEADER]
-                message = {**message, "headers": [*headers, (REQUEST_ID_HEADER, request_id.encode())]}
+                message = {**message, "headers": [*headers, (REQUEST_ID_HEADER, final_id.encode())]}
             await send(message)
 
         try:
@@ -92,7 +103,7 @@ class RequestContextMiddleware:
         except Exception:
             logger.exception("unhandled error", extra={"path": scope.get("path"), "method": scope.get("method")})
             if not status["started"]:
-                internal = InternalError("Internal Server Error")
+                internal = InternalError(internal_error_message(scope.get("path", "")))
                 await self._send_error(send_with_request_id, internal, request_id, scope.get("path", ""))
         finally:
             self._record(scope, status["code"], (time.perf_counter() - started) * 1000.0)

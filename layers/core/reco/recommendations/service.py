@@ -7,7 +7,7 @@ session), run the case over those scores (``run_case``), and cut the page the cu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -126,8 +126,13 @@ def plan_list(
     as_of: datetime,
     preview: Sequence[PreviewScenario] | None = None,
     identity: Sequence[Any] = (),
+    check_digest: Callable[[str], None] | None = None,
 ) -> ListPlan:
-    """Resolve the scenario flow to a case and pick the model the case allows."""
+    """Resolve the scenario flow to a case and pick the model the case allows.
+
+    ``check_digest`` sees the request's fingerprint before any model is read: a cursor issued for
+    another request is refused as such, whatever state this tenant's models are in.
+    """
     query, requester = request.query, request.requester
     facts = RequestFacts(tenant, requester, services.events, services.catalog, as_of)
     resolution = resolve_scenario(
@@ -142,6 +147,8 @@ def plan_list(
     digest = fingerprint(
         [tenant, resolution.reco_type, _identity(requester), case.model_dump(mode="json"), list(identity)]
     )
+    if check_digest is not None:
+        check_digest(digest)
     allowlist = case.algorithms.split("|") if case.algorithms else None
     serving = services.models.serving(tenant, allowlist)
     return ListPlan(tenant, request, facts, resolution, serving, digest)
@@ -165,9 +172,15 @@ def recommend_items(
     query = request.query
     cursor = decode_page_cursor(query.cursor) if query.cursor else None
     as_of = cursor.as_of if cursor else (now or datetime.now(UTC))
-    plan = plan_list(tenant, request, services, as_of=as_of, preview=preview)
-    if cursor is not None:
-        check_cursor(cursor, plan.digest)
+    checked = cursor
+    plan = plan_list(
+        tenant,
+        request,
+        services,
+        as_of=as_of,
+        preview=preview,
+        check_digest=(lambda digest: check_cursor(checked, digest)) if checked is not None else None,
+    )
     offset = cursor.offset if cursor else 0
     scores = request_scores(plan, services)
     case = plan.case

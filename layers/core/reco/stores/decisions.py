@@ -43,6 +43,7 @@ class DecisionStore:
             "model_version": decision.model_version,
             "fallback": decision.fallback,
             "request_id": decision.request_id,
+            "anonymous_id": decision.anonymous_id,
         }
         item.update({k: v for k, v in optional.items() if v is not None})
         try:
