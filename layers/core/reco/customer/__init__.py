@@ -1,0 +1,1 @@
+"""POST /api/recommend/recommend: recommendations from customer data, with request and decision logs."""
