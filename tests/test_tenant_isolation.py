@@ -14,6 +14,8 @@ from local.template import routes
 from reco.registry import ModelRecord
 from reco.stores.models import model_registry
 from tests.isolation.catalog import CATALOG_CASES
+from tests.isolation.customer import CUSTOMER_CASES
+from tests.isolation.lists import LISTS_CASES
 from tests.isolation.models import MODEL_CASES
 from tests.isolation.scenarios import SCENARIO_CASES
 
@@ -52,8 +54,10 @@ def recommend_isolation(client: TestClient, auth: Auth) -> None:
 ISOLATION_CASES: dict[tuple[str, str], Callable[[TestClient, Auth], None]] = {
     ("POST", "/v1/recommend"): recommend_isolation,
     **CATALOG_CASES,
+    **CUSTOMER_CASES,
     **MODEL_CASES,
     **SCENARIO_CASES,
+    **LISTS_CASES,
 }
 
 

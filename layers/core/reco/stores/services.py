@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from reco.customer.service import CustomerServices
+from reco.lists.contexts import ContextServices
+from reco.lists.service import ListServices
 from reco.ranking.service import RankingServices
 from reco.recommendations.service import RecommendationServices
 from reco.serving.cache import ModelCache
@@ -10,10 +13,12 @@ from reco.settings import get_settings
 from reco.stores.artifacts import artifact_storage
 from reco.stores.aws import cached_store
 from reco.stores.catalog import catalog_store
+from reco.stores.contexts import context_store
 from reco.stores.decisions import decision_store
 from reco.stores.events import event_store
 from reco.stores.launchers import LambdaTrainingLauncher, ThreadTrainingLauncher
 from reco.stores.models import model_registry
+from reco.stores.request_logs import request_log_store
 from reco.stores.scenarios import scenario_store
 from reco.training.service import TrainingLauncher, TrainingServices
 
@@ -43,3 +48,17 @@ def ranking_services() -> RankingServices:
 @cached_store
 def recommendation_services() -> RecommendationServices:
     return RecommendationServices(model_cache(), event_store(), catalog_store(), scenario_store(), decision_store())
+
+
+def context_services() -> ContextServices:
+    return ContextServices(context_store(), scenario_store())
+
+
+@cached_store
+def list_services() -> ListServices:
+    return ListServices(recommendation_services(), context_store(), catalog_store(), get_settings().category_property)
+
+
+@cached_store
+def customer_services() -> CustomerServices:
+    return CustomerServices(recommendation_services(), request_log_store())
