@@ -152,6 +152,47 @@ def test_the_readme_scenario_walkthrough_changes_a_live_recommendation(
     assert answers["scenario-preview"]["items_id"] == after  # the preview showed what the default now does
 
 
+def test_the_readme_list_and_customer_examples_answer_as_documented(
+    server: tuple[str, subprocess.Popen[str]],
+) -> None:
+    """Runs after the scenario walkthrough (whose default scenario the documented lists went through)."""
+    answers = {}
+    for marker in ("lists-context", "lists-single", "lists-pages", "lists-auto", "lists-item"):
+        body, documented = run_readme_block(server[0], marker)
+        answers[marker] = (body, documented)
+    context, documented = answers["lists-context"]
+    assert {k: context[k] for k in ("name", "filters", "excluded_viewed_items")} == {
+        k: documented[k] for k in ("name", "filters", "excluded_viewed_items")
+    }
+    single, documented = answers["lists-single"]
+    assert isinstance(single, dict) and isinstance(documented, dict)
+    assert [(d["item_id"], d["summary"]) for d in single["data"]] == [
+        (d["item_id"], d["summary"]) for d in documented["data"]
+    ]
+    assert [d["score"] for d in single["data"]] == pytest.approx([d["score"] for d in documented["data"]], abs=1e-3)
+    assert all(d["price"] <= 100 for d in single["data"])
+    for key in ("request_id", "excluded_viewed_items", "user_segments", "scenario", "pipeline_id"):
+        assert single[key] == documented[key], key
+    for marker in ("lists-pages", "lists-auto", "lists-item"):
+        assert answers[marker][0] == answers[marker][1], marker
+    pages = answers["lists-pages"][0]
+    assert isinstance(pages, dict) and not set(pages["page_1"]) & set(pages["page_2"])
+
+    recommended, documented = run_readme_block(server[0], "customer-recommend")
+    assert isinstance(recommended, dict) and isinstance(documented, dict)
+    results, expected = recommended["results"], documented["results"]
+    assert [r["recommendation_id"] for r in results] == [r["recommendation_id"] for r in expected]
+    assert [r["score"] for r in results] == pytest.approx([r["score"] for r in expected], abs=1e-3)
+    logs, _ = run_readme_block(server[0], "customer-logs")
+    assert isinstance(logs, dict)
+    kinds = [(entry["request_id"], entry["type"]) for entry in logs["logs"]]
+    assert kinds == [
+        ("2b7e51c4-0000-4000-8000-000000000001", "decision"),
+        ("2b7e51c4-0000-4000-8000-000000000001", "sequence"),
+    ]
+    assert logs["logs"][1]["data"]["sequence_data"]["channel"] == "newsletter"  # kept as sent
+
+
 def test_the_runner_answers_like_api_gateway(server: tuple[str, subprocess.Popen[str]]) -> None:
     base, _ = server
     request = urllib.request.Request(

@@ -128,9 +128,9 @@ def summary(
         return f"{because(anchor.interaction, 'this item').replace('Because you', 'You', 1)} before."
     if anchor is not None:
         shown = names.get(anchor.item_id) or anchor.item_id
-        return f"{because(anchor.interaction, repr(shown))}."
+        return f"{because(anchor.interaction, _quoted(shown))}."
     if source_name == "item_similarity":
-        return f"Similar to {entity_name!r}." if entity_name else "Similar to the item shown."
+        return f"Similar to {_quoted(entity_name)}." if entity_name else "Similar to the item shown."
     if source_name == "popular_in_category":
         return f"Popular in {category}." if category else "Popular in this category."
     if source_name == "text_match":
@@ -138,6 +138,11 @@ def summary(
     if source_name == "trending":
         return f"Trending now ({reason})." if reason else "Trending now."
     return "Ranked by the model's reading of your recent activity."
+
+
+def _quoted(name: str) -> str:
+    """A catalog name in the sentence: single quotes, whatever the name holds (repr would switch to double)."""
+    return f"'{name}'"
 
 
 def shown_because(first: str, filters: Sequence[ListFilter], case: Case, fallback_reason: str | None) -> list[str]:
