@@ -20,6 +20,7 @@ export SAM_CLI_TELEMETRY := 0
 PORT ?= 3000
 ROLES ?= backend
 TENANT ?= demo
+SUBJECT ?= local-user
 TTL ?= 3600
 
 .PHONY: help install tools run token test lint pytest build bench openapi clean
@@ -48,8 +49,8 @@ tools: $(TOOLS)/.installed  ## create .venv-tools with aws-sam-cli and cfn-lint
 run: install  ## serve every route on http://127.0.0.1:$(PORT) against an in-memory AWS (RECO_THROTTLING=off to disable throttling)
 	@PORT=$(PORT) $(VENV)/bin/python -m local.serve
 
-token: install  ## print a bearer token for the local API (ROLES=a,b TENANT=t TTL=seconds); the token is the last line
-	@$(VENV)/bin/python -m local.tokens --tenant "$(TENANT)" --roles "$(ROLES)" --ttl "$(TTL)"
+token: install  ## print a bearer token for the local API (ROLES=a,b TENANT=t SUBJECT=sub TTL=seconds); the token is the last line
+	@$(VENV)/bin/python -m local.tokens --tenant "$(TENANT)" --roles "$(ROLES)" --subject "$(SUBJECT)" --ttl "$(TTL)"
 
 lint: install tools  ## ruff, mypy on the layer, cfn-lint and sam validate --lint
 	$(VENV)/bin/ruff check .

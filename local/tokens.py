@@ -88,8 +88,8 @@ def issue_token(
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Print a bearer token for the local API.")
     parser.add_argument("--tenant", default="demo")
-    parser.add_argument("--roles", default="backend", help="comma-separated: root, manager, backend, frontend")
-    parser.add_argument("--subject", default="local-user")
+    parser.add_argument("--roles", default="backend", help="comma-separated: root, manager, backend, frontend, read")
+    parser.add_argument("--subject", default="local-user", help="the sub claim: the user a read token is for")
     parser.add_argument("--ttl", type=int, default=DEFAULT_TTL_SECONDS, help="lifetime in seconds")
     args = parser.parse_args(argv)
     roles = [r.strip() for r in args.roles.split(",") if r.strip()]

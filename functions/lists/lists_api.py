@@ -24,6 +24,9 @@ from reco.stores.services import context_services, list_services
 
 READERS = (Role.ROOT, Role.MANAGER, Role.BACKEND, Role.FRONTEND, Role.READ)
 MANAGERS = (Role.ROOT, Role.MANAGER)
+# Tokens of servers: they may see why a list suits any user. Browser tokens (frontend, read) see the
+# history behind a list only for their own subject.
+SERVER_ROLES = frozenset({Role.ROOT, Role.MANAGER, Role.BACKEND})
 ERRORS = {
     400: {"description": "Validation failed, malformed filter, or malformed pagination cursor"},
     401: {"description": "Missing or invalid access token"},
@@ -119,6 +122,7 @@ async def get_recommendations(
         session_id=_first(x_session_id, session_id, session_id_camel),
         anonymous_id=_first(x_anonymous_id, anonymous_id, anonymous_id_camel),
         client=ClientInfo(sdk=x_sdk, sdk_version=x_sdk_version, platform=x_platform),
+        reveal_history=bool(identity.roles & SERVER_ROLES) or user_id in (None, identity.subject),
     )
     result = recommendation_list(
         identity.tenant,

@@ -34,6 +34,11 @@ SEQUENCE = {
 }
 
 
+def _forged_cursor(start_ms: int, end_ms: int) -> str:
+    raw = f'[{start_ms},{end_ms},null,"0001-01-01T00:00:00.500Z#x#sequence"]'.encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
 def read(client: TestClient, auth: Auth, tenant: str = "acme", **params: Any) -> Any:
     response = client.get(LOGS, params=params, headers=auth(tenant, "manager"))
     assert response.status_code == 200, response.text
@@ -120,6 +125,13 @@ def test_time_range_defaults_to_the_last_24_hours(client: TestClient, auth: Auth
         ({"limit": "201"}, "limit"),
         ({"cursor": "not-a-cursor"}, "cursor is malformed"),
         ({"cursor": "W10"}, "cursor is malformed"),
+        # Instants at the ends of the calendar would overflow date arithmetic: 400, never 500.
+        ({"from": "0001-01-01T00:00:00+01:00", "to": "2026-01-02T00:00:00Z"}, "from must lie between"),
+        ({"to": "0001-01-01T00:00:00Z"}, "to must lie between"),
+        ({"to": "9999-12-31T23:59:59-01:00"}, "to must lie between"),
+        ({"from": "0001-01-01T00:00:00Z", "to": "0001-01-02T00:00:00Z"}, "to must lie between"),
+        ({"from": "2026-05-01T12:00:00 02:00"}, "%2B"),  # an unencoded '+' arrives as a space
+        ({"cursor": _forged_cursor(-62135596799999, -62135510400000)}, "cursor is malformed"),
     ],
 )
 def test_bad_queries_are_400_naming_the_parameter(

@@ -207,3 +207,26 @@ def test_auto_mode_refusals(store: TestClient, auth: Auth) -> None:
     for bad in ("AUTO", "", "both"):
         response = store.get("/v1/recommendations", params={"mode": bad}, headers=headers)
         assert response.status_code == 400 and "mode" in response.json()["detail"]
+
+
+def test_one_call_probes_a_bounded_number_of_empty_sections(
+    store: TestClient, auth: Auth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A filter nothing passes: the call ends the feed after MAX_EMPTY_SECTIONS probes plus trending."""
+    import reco.lists.service as list_service
+
+    calls: list[int] = []
+    real = list_service.rank_plan
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    headers = auth(TENANT, "backend")
+    at = NOW.isoformat().replace("+00:00", "Z")
+    views = [{"user_id": "usr_1", "item_id": f"itm_{i}", "type": "view", "timestamp": at} for i in range(40)]
+    assert store.post("/v1/events", json={"events": views}, headers=headers).json()["accepted"] == 40
+    monkeypatch.setattr(list_service, "rank_plan", counting)
+    body = get(store, headers, user_id="usr_1", window_days=730, candidate_limit=500, filter="price>1000000")
+    assert (body["data"], body["section"], body["done"]) == ([], None, True)
+    assert len(calls) == list_service.MAX_EMPTY_SECTIONS + 1

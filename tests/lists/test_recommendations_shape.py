@@ -239,6 +239,8 @@ def test_item_entity_lists_similar_items(store: TestClient, auth: Auth) -> None:
     first = body["data"][0]["explanation"]
     assert first["source"] == "item_similarity" and first["summary"] == "Similar to 'Electronics thing 3'."
     assert first["pipeline"]["reco_type"] == "item_to_items" and body["embedding_info"]["source"] == "item"
+    as_user_id = get(store, headers, entity_type="Item", user_id="itm_3", limit=100)  # the reference's only id
+    assert ids(as_user_id) == ids(body)
     renamed = get(store, headers, entity_type="Item", item_id="itm_3", name="My lamp", limit=3)
     assert ids(renamed) == ids(body)[:3] and renamed["data"][0]["explanation"]["summary"] == "Similar to 'My lamp'."
     assert decision_store().get(TENANT, body["request_id"])["context"]["item_id"] == "itm_3"

@@ -11,6 +11,7 @@ import re
 import time
 import uuid
 from typing import Any
+from urllib.parse import parse_qs
 
 from aws_lambda_powertools.metrics import MetricUnit
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -38,10 +39,16 @@ def has_request_id_header(scope: Scope) -> bool:
 
 
 def pick_request_id(scope: Scope) -> str:
-    """The caller's X-Request-Id when well-formed, else API Gateway's request id, else a new one."""
+    """The caller's X-Request-Id (else a ``request_id`` / ``requestId`` query parameter) when
+    well-formed, else API Gateway's request id, else a new one."""
     header = _header(scope, b"x-request-id")
     if header is not None and _VALID_REQUEST_ID.fullmatch(header.strip()):
         return header.strip()
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    for name in ("request_id", "requestId"):
+        values = query.get(name)
+        if values and _VALID_REQUEST_ID.fullmatch(values[-1]):
+            return values[-1]
     gateway_id = (scope.get("aws.event") or {}).get("requestContext", {}).get("requestId")
     if isinstance(gateway_id, str) and _VALID_REQUEST_ID.fullmatch(gateway_id):
         return str(gateway_id)

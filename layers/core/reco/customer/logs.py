@@ -136,6 +136,12 @@ def read_logs(tenant: str, query: LogsQuery, reader: RequestLogReader, *, now: d
     )
 
 
+# Instants a log window may name: logs are never older than the epoch, and days around year 1 or
+# 9999 would overflow date arithmetic (a 500 otherwise).
+EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
+LATEST = datetime(9999, 12, 1, tzinfo=UTC)
+
+
 def _window(query: LogsQuery, now: datetime) -> LogWindow:
     """The window asked for: default the last 24 hours; ``from < to``, at most 31 days apart."""
     end = _instant("to", query.end) if query.end is not None else now
@@ -159,11 +165,21 @@ def _instant(name: str, text: str) -> datetime:
     except ValueError:
         moment = None
     if moment is None or moment.tzinfo is None:
+        hint = " (a '+' in a URL must be sent as %2B)" if " " in text else ""
         raise BadRequest(
-            f"{name} must be an ISO-8601 instant with a time zone, e.g. 2026-05-01T12:00:00Z; got '{text[:64]}'",
+            f"{name} must be an ISO-8601 instant with a time zone, e.g. 2026-05-01T12:00:00Z; got '{text[:64]}'{hint}",
             data={"parameter": name},
         )
-    return moment.astimezone(UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        moment = None
+    if moment is None or not EARLIEST <= moment <= LATEST:
+        raise BadRequest(
+            f"{name} must lie between {iso_millis(EARLIEST)} and {iso_millis(LATEST)}; got '{text[:64]}'",
+            data={"parameter": name},
+        )
+    return moment
 
 
 def _parse_day(text: str) -> date:
@@ -217,7 +233,7 @@ def _decode_cursor(text: str) -> tuple[LogWindow, str]:
         start = EPOCH + timedelta(milliseconds=start_ms)
         end = EPOCH + timedelta(milliseconds=end_ms)
         match = _SORT_KEY.fullmatch(sort_key)
-        if match is None or not start < end or end - start > MAX_WINDOW:
+        if not EARLIEST <= start < end <= LATEST or end - start > MAX_WINDOW or match is None:
             raise ValueError("not a cursor")
         if not iso_millis(start) <= match.group(1) < iso_millis(end):
             raise ValueError("position outside the window")

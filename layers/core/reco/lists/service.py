@@ -57,6 +57,9 @@ from reco.schemas.lists import (
 )
 from reco.schemas.recommendation import ItemsQuery
 
+# Sections one auto-mode call may find empty (each scores the catalog) before it serves trending.
+MAX_EMPTY_SECTIONS = 16
+
 
 class ItemDetailsReader(Protocol):
     def get_items(self, tenant: str, item_ids: Sequence[str]) -> dict[str, Item]: ...
@@ -101,6 +104,7 @@ class ListQuery:
     session_id: str | None = None
     anonymous_id: str | None = None
     client: ClientInfo = field(default_factory=ClientInfo)
+    reveal_history: bool = True  # False: explanations and segments keep the user's history to themselves
 
 
 def recommendation_list(
@@ -149,6 +153,7 @@ def recommendation_list(
         viewed=viewed,
         items=services.items,
         entity_name=query.name,
+        private=not query.reveal_history,
     )
     warnings = [f"scope key '{key}' is ignored: only filters is honoured" for key in ignored]
     if query.mode == "auto":
@@ -231,12 +236,15 @@ def _items_request(query: ListQuery, context: Context | None, entity_type: str, 
     scenario = context.scenario if context is not None else None
     session_id = query.session_id or query.anonymous_id
     if entity_type == "Item":
-        if query.item_id is None:
+        # The reference names no item parameter: a client may send the entity's id as user_id.
+        item_id = query.item_id or query.user_id
+        user_id = query.user_id if query.item_id is not None else None
+        if item_id is None:
             raise WrongParameter(
                 "entity_type=Item lists items similar to an item: pass its id as item_id",
                 data={"parameter": "item_id"},
             )
-        requester = Requester(user_id=query.user_id, session_id=session_id, item_id=query.item_id, params=params)
+        requester = Requester(user_id=user_id, session_id=session_id, item_id=item_id, params=params)
         return ItemsRequest(reco_type_of("Item"), ItemsQuery(scenario=scenario), requester)
     user_id = query.user_id or subject
     requester = Requester(user_id=user_id, session_id=session_id, params={k: v for k, v in params.items() if v})
@@ -259,7 +267,7 @@ def _viewed(context: Context | None, plan: ListPlan, allowed: Bools) -> dict[str
         "enabled": True,
         "interaction_types": list(rule.interaction_types),
         "window_days": rule.window_days,
-        "count": len(seen),
+        "count": len(rows),  # items of the serving catalog actually left out
     }
 
 
@@ -349,16 +357,20 @@ def _auto(
     )
     anchor_rows = [p.anchor_row for p in plans if p.anchor_row is not None]
     served = cursor.served if cursor is not None else ()
-    names = view.names([p.anchor_item_id for p in plans if p.anchor_item_id])
+    empty = 0
     for position in range(next_position(plans, served), len(plans)):
         section = plans[position]
         if section.key in served:
             continue
+        if empty >= MAX_EMPTY_SECTIONS and section.key != TRENDING:
+            continue  # bounded work per call: whatever filters emptied so far, trending ends the feed
         values, section_allowed = section_scores(section, artifact, anchor_rows, category)
         scores = Scores(values, np.zeros(len(values), dtype=bool))
         run = rank_plan(plan, scores, limit, restrict=allowed & section_allowed)
         if len(run.rows) == 0:
+            empty += 1
             continue
+        names = view.names([section.anchor_item_id])
         source = {"because_you_viewed": "item_similarity", "popular_in_category": "popular_in_category"}
         section_view = replace(
             view,

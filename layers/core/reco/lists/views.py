@@ -43,10 +43,19 @@ class ListView:
     viewed: dict[str, Any] | None
     items: Any  # ItemDetailsReader
     entity_name: str | None = None
+    # A browser token asking about another user's list must not learn that user's history: no
+    # anchors, no segments, no count of viewed items.
+    private: bool = False
     scores: Scores | None = None
     source_name: str = "trending"
     category: str | None = None
     _catalog: dict[str, Item | None] = field(default_factory=dict)
+
+    def shown_viewed(self) -> dict[str, Any] | None:
+        """The viewed-item exclusion as the caller may see it (no count for a private list)."""
+        if self.viewed is None or not self.private:
+            return self.viewed
+        return {**self.viewed, "count": None}
 
     # --- catalog ---------------------------------------------------------------------------------
     def catalog(self, item_ids: Sequence[str]) -> dict[str, Item | None]:
@@ -102,13 +111,13 @@ def render_items(view: ListView, rows: I64, offset: int) -> list[Recommendation]
     assert scores is not None
     ids = [str(i) for i in artifact.item_ids[rows].tolist()]
     catalog = view.catalog(ids)
-    personal = view.source_name in ("user_profile", "session_history")
+    personal = view.source_name in ("user_profile", "session_history") and not view.private
     weights = artifact.metadata.get("event_weights", {})
     interactions = strongest_interactions(plan.facts.events(), weights)
     found = anchors(artifact, scores.source if personal else None, rows, interactions)
     anchor_names = view.names([a.item_id for a in found if a is not None])
     fallback_reason = scores.source.reason if scores.source is not None and scores.fallback else None
-    rules = case_rules(plan.case, view.filters, view.viewed)
+    rules = case_rules(plan.case, view.filters, view.shown_viewed())
     pipeline = view._pipeline()
     experiments = _experiments(plan)
     context = _context(view.context)
@@ -206,7 +215,7 @@ def _response(
         "source": view.source_name,
         "fallback": {"used": fallback, "reason": reason if fallback else None},
         "evaluated_scenarios": view.plan.resolution.evaluated_scenarios,
-        "rules": case_rules(view.plan.case, view.filters, view.viewed),
+        "rules": case_rules(view.plan.case, view.filters, view.shown_viewed()),
         "warnings": warnings,
     }
     return RecommendationList(
@@ -220,11 +229,11 @@ def _response(
         embedding_info=_embedding(view, fallback, reason),
         cold_start_fallback_used=fallback,
         explanation=explanation,
-        excluded_viewed_items=view.viewed,
+        excluded_viewed_items=view.shown_viewed(),
         processing_time_ms=0,
         mode=mode,
         experiments=_experiments(view.plan),
-        user_segments=user_segments,
+        user_segments=[] if view.private else user_segments,
         pipeline_id=int(view.context.id) if view.context is not None else None,
     )
 

@@ -15,7 +15,7 @@ from reco.observability import logger
 from reco.records import iso_millis
 from reco.settings import get_settings
 from reco.stores.aws import cached_store, dynamodb_table, tenant_key
-from reco.stores.codec import from_dynamo_document, to_dynamo_document
+from reco.stores.codec import error_code, from_dynamo_document, to_dynamo_document
 
 
 class DecisionStore:
@@ -47,14 +47,29 @@ class DecisionStore:
         }
         item.update({k: v for k, v in optional.items() if v is not None})
         try:
-            self._table.put_item(Item=item)
-        except (ClientError, ArithmeticError) as error:
-            # The list is computed and the caller waits for it: a decision the table refused is
-            # logged (with everything needed to replay it), not turned into a failed request.
-            logger.warning(
-                "decision not recorded",
-                extra={"rec_id": decision.rec_id, "error": str(error), "decision": asdict(decision)},
+            # The first list served under an id stays: a client reusing a request id (or one shaped
+            # like another endpoint's rec_id) cannot rewrite what an earlier event is attributed to.
+            self._table.put_item(
+                Item=item,
+                ConditionExpression="attribute_not_exists(pk) OR expires_at <= :now",
+                ExpressionAttributeValues={":now": int(now)},
             )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                logger.info("a decision with this id exists: the first is kept", extra={"rec_id": decision.rec_id})
+                return
+            self._warn(decision, error)
+        except ArithmeticError as error:
+            self._warn(decision, error)
+
+    @staticmethod
+    def _warn(decision: Decision, error: Exception) -> None:
+        # The list is computed and the caller waits for it: a decision the table refused is
+        # logged (with everything needed to replay it), not turned into a failed request.
+        logger.warning(
+            "decision not recorded",
+            extra={"rec_id": decision.rec_id, "error": str(error), "decision": asdict(decision)},
+        )
 
     def get(self, tenant: str, rec_id: str) -> dict[str, Any] | None:
         """The decision behind ``rec_id``, unless it expired (DynamoDB deletes expired rows lazily)."""
