@@ -39,7 +39,8 @@ from bench.timing import peak_kib, timed
 from reco.decisions import Decision
 from reco.lists.explain import anchors, strongest_interactions
 from reco.lists.filters import filters_mask, parse_filter
-from reco.lists.service import ListQuery, ListServices, recommendation_list
+from reco.lists.query import ListQuery, ListServices
+from reco.lists.service import recommendation_list
 from reco.models import ModelArtifact
 from reco.models.als import ALS
 from reco.models.artifact import build_item_columns

@@ -17,7 +17,8 @@ from reco.api.middleware import has_request_id_header, is_valid_request_id
 from reco.errors import WrongParameter
 from reco.identity import Identity, Role
 from reco.lists.contexts import delete_context, get_context, list_contexts, put_context
-from reco.lists.service import ClientInfo, ListQuery, recommendation_list
+from reco.lists.query import ClientInfo, ListQuery
+from reco.lists.service import recommendation_list
 from reco.schemas.lists import MAX_LIMIT, Context, ContextBody, ContextList, ContextWritten, RecommendationList
 from reco.schemas.lists import context_number as parse_context_id
 from reco.stores.services import context_services, list_services

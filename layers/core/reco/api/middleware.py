@@ -48,7 +48,7 @@ def pick_request_id(scope: Scope) -> str:
     for name in ("request_id", "requestId"):
         values = query.get(name)
         if values and _VALID_REQUEST_ID.fullmatch(values[-1]):
-            return values[-1]
+            return str(values[-1])
     gateway_id = (scope.get("aws.event") or {}).get("requestContext", {}).get("requestId")
     if isinstance(gateway_id, str) and _VALID_REQUEST_ID.fullmatch(gateway_id):
         return str(gateway_id)

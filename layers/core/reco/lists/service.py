@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, NoReturn, Protocol
+from typing import Any, NoReturn
 
 import numpy as np
 
 from reco.decisions import Decision
 from reco.errors import WrongParameter
-from reco.lists.contexts import ContextRepository, context_filters, reco_type_of
+from reco.lists.contexts import context_filters, reco_type_of
 from reco.lists.cursor import (
     AutoCursor,
     PageCursor,
@@ -31,6 +31,7 @@ from reco.lists.cursor import (
 )
 from reco.lists.filters import ListFilter, check_filter_count, filters_mask, parse_filter, parse_scope
 from reco.lists.groups import group_offset_after, group_rows
+from reco.lists.query import ListQuery, ListServices
 from reco.lists.scores import entity_scores
 from reco.lists.sections import TRENDING, next_position, remember, section_plans, section_scores
 from reco.lists.views import ListView, render_groups, render_items, segments
@@ -40,12 +41,10 @@ from reco.recommendations.service import (
     MAX_DEPTH,
     ItemsRequest,
     ListPlan,
-    RecommendationServices,
     Scores,
     plan_list,
     rank_plan,
 )
-from reco.records import Item
 from reco.schemas.lists import (
     DEFAULT_LIMIT,
     Context,
@@ -59,52 +58,6 @@ from reco.schemas.recommendation import ItemsQuery
 
 # Sections one auto-mode call may find empty (each scores the catalog) before it serves trending.
 MAX_EMPTY_SECTIONS = 16
-
-
-class ItemDetailsReader(Protocol):
-    def get_items(self, tenant: str, item_ids: Sequence[str]) -> dict[str, Item]: ...
-
-
-@dataclass(frozen=True)
-class ListServices:
-    recommendations: RecommendationServices
-    contexts: ContextRepository
-    items: ItemDetailsReader
-    category_property: str = "category"
-
-
-@dataclass(frozen=True)
-class ClientInfo:
-    """Telemetry headers stored with the decision."""
-
-    sdk: str | None = None
-    sdk_version: str | None = None
-    platform: str | None = None
-
-
-@dataclass(frozen=True)
-class ListQuery:
-    """GET /v1/recommendations, aliases resolved (quantity → limit, filters → filter, camelCase ids)."""
-
-    user_id: str | None = None
-    item_id: str | None = None
-    entity_type: str | None = None
-    context_id: str | None = None
-    limit: int | None = None
-    starting_after: str | None = None
-    cursor: str | None = None
-    name: str | None = None
-    description: str | None = None
-    filters: Sequence[str] = ()
-    scope: str | None = None
-    mode: str = "single"
-    window_days: int = 14
-    candidate_limit: int = 50
-    served_cap: int = 50
-    session_id: str | None = None
-    anonymous_id: str | None = None
-    client: ClientInfo = field(default_factory=ClientInfo)
-    reveal_history: bool = True  # False: explanations and segments keep the user's history to themselves
 
 
 def recommendation_list(

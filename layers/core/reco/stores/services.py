@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reco.customer.service import CustomerServices
 from reco.lists.contexts import ContextServices
-from reco.lists.service import ListServices
+from reco.lists.query import ListServices
 from reco.ranking.service import RankingServices
 from reco.recommendations.service import RecommendationServices
 from reco.serving.cache import ModelCache
