@@ -5,6 +5,7 @@ from __future__ import annotations
 from reco.models.als import ALS
 from reco.models.artifact import ItemColumns, ModelArtifact, build_item_columns
 from reco.models.base import History, Recommender
+from reco.models.bm25 import BM25_FIELDS, BM25Index, build_bm25_index
 from reco.models.ease import EASE
 from reco.models.interactions import CSR, Interactions
 from reco.models.knn import ItemKNN
@@ -15,9 +16,11 @@ from reco.models.topk import top_k
 
 __all__ = [
     "ALS",
+    "BM25_FIELDS",
     "CSR",
     "EASE",
     "RECIPES",
+    "BM25Index",
     "History",
     "Interactions",
     "ItemColumns",
@@ -27,6 +30,7 @@ __all__ = [
     "Recommender",
     "TextIndex",
     "Trending",
+    "build_bm25_index",
     "build_item_columns",
     "build_text_index",
     "fit_recipe",

@@ -3,9 +3,10 @@
 Uncompressed because a Lambda cold start pays for the load, not for S3 bytes. Loaded with
 ``allow_pickle=False``: an artifact is data, never code. Strings are numpy unicode arrays; params
 and metadata are JSON in 0-d unicode arrays. Keys are namespaced: ``ids/…``, ``scores/…``,
-``model/…`` (the recipe's own arrays), ``col/…`` (item property columns for filters) and ``fts/…``
-(the full-text index of text properties, see :mod:`reco.models.text_index`; artifacts written
-before it existed load with an empty one).
+``model/…`` (the recipe's own arrays), ``col/…`` (item property columns for filters), ``fts/…``
+(the full-text index of text properties, see :mod:`reco.models.text_index`) and ``bm25/…`` (the
+BM25 relevance index, see :mod:`reco.models.bm25`); artifacts written before ``fts/`` or ``bm25/``
+existed load with an empty one.
 
 Item columns (:func:`build_item_columns`) are a flat ``dict[str, np.ndarray]``; for a property
 ``name`` (with ``%`` and ``/`` percent-encoded in the key):
@@ -30,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from reco.models.base import Recommender
+from reco.models.bm25 import BM25Index, build_bm25_index
 from reco.models.interactions import F32, I64, Bools, Interactions, Strs, as_str_array, lookup
 from reco.models.popularity import Popularity, Trending
 from reco.models.recipes import RECIPES, fit_recipe, resolve_params
@@ -169,6 +171,7 @@ class ModelArtifact:
         default_factory=OrderedDict, repr=False, compare=False
     )
     text_index: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
+    bm25_index: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -181,6 +184,7 @@ class ModelArtifact:
         item_columns: Mapping[str, npt.NDArray[Any]] | None = None,
         metadata: Mapping[str, Any] | None = None,
         text_index: Mapping[str, npt.NDArray[Any]] | None = None,
+        bm25_index: Mapping[str, npt.NDArray[Any]] | None = None,
     ) -> ModelArtifact:
         """Wraps a model fitted on ``interactions`` with its id universes and fallback scores.
 
@@ -206,6 +210,7 @@ class ModelArtifact:
             metadata=info,
             item_columns=dict(item_columns or {}),
             text_index=dict(text_index or {}),
+            bm25_index=dict(bm25_index or {}),
         )
 
     @classmethod
@@ -217,7 +222,7 @@ class ModelArtifact:
         item_properties: Mapping[str, Mapping[str, Any]] | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> ModelArtifact:
-        """Validates params, fits the recipe, builds columns and full-text index: :meth:`build` in one go."""
+        """Validates params, fits the recipe, builds columns and text indexes: :meth:`build` in one go."""
         resolved = resolve_params(recipe, params)
         return cls.build(
             recipe,
@@ -227,6 +232,7 @@ class ModelArtifact:
             item_columns=build_item_columns(interactions.item_ids, item_properties or {}),
             metadata=metadata,
             text_index=build_text_index(interactions.item_ids, item_properties or {}),
+            bm25_index=build_bm25_index(interactions.item_ids, item_properties or {}),
         )
 
     @property
@@ -236,6 +242,10 @@ class ModelArtifact:
     @property
     def texts(self) -> TextIndex:
         return TextIndex(self.text_index, len(self.item_ids))
+
+    @property
+    def bm25(self) -> BM25Index:
+        return BM25Index(self.bm25_index, len(self.item_ids))
 
     def item_rows(self, ids: Sequence[str] | Strs) -> I64:
         """Rows of item ids (-1 for ids unknown to the model)."""
@@ -258,6 +268,7 @@ class ModelArtifact:
         arrays.update({f"model/{k}": v for k, v in self.model.to_arrays().items()})
         arrays.update({f"col/{k}": v for k, v in self.item_columns.items()})
         arrays.update({f"fts/{k}": v for k, v in self.text_index.items()})
+        arrays.update({f"bm25/{k}": v for k, v in self.bm25_index.items()})
         buffer = io.BytesIO()
         np.savez(buffer, allow_pickle=False, **arrays)
         return buffer.getvalue()
@@ -282,4 +293,5 @@ class ModelArtifact:
             metadata=json.loads(str(arrays["metadata"])),
             item_columns={k.removeprefix("col/"): v for k, v in arrays.items() if k.startswith("col/")},
             text_index={k.removeprefix("fts/"): v for k, v in arrays.items() if k.startswith("fts/")},
+            bm25_index={k.removeprefix("bm25/"): v for k, v in arrays.items() if k.startswith("bm25/")},
         )
