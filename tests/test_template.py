@@ -90,6 +90,8 @@ def granted_actions(function: str) -> set[str]:
     for policy in resources("AWS::Serverless::Function")[function]["Properties"]["Policies"]:
         assert set(policy) == {"Statement"}, f"{function}: use explicit statements, not {sorted(policy)}"
         for statement in policy["Statement"]:
+            if "Fn::If" in statement:  # a conditional grant (e.g. Bedrock only when a model is set)
+                statement = statement["Fn::If"][1]
             assert statement["Effect"] == "Allow"
             action = statement["Action"]
             actions |= {action} if isinstance(action, str) else set(action)

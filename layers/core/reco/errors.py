@@ -163,3 +163,9 @@ class MalformedFilter(BadRequest):
 
 class ContextNotFound(NotFound):
     code = "CONTEXT_NOT_FOUND"
+
+
+class ConversationNotFound(NotFound):
+    """POST /v1/chat continuing a conversation this tenant does not have (or that expired)."""
+
+    code = "CONVERSATION_NOT_FOUND"

@@ -41,6 +41,12 @@ class Settings:
     date_property: str = "created_at"
     # Days the request and decision logs of POST /api/recommend/recommend are kept.
     request_log_ttl_days: int = 30
+    # POST /v1/chat: days a conversation is kept after its last turn; the Bedrock model that words
+    # replies and reads messages ("" = none: the built-in understanding and replies), and how long
+    # a turn waits for it before falling back.
+    conversation_ttl_days: int = 7
+    chat_model_id: str = ""
+    chat_model_timeout_seconds: float = 3.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -68,6 +74,11 @@ class Settings:
             price_property=env.get("PRICE_PROPERTY", defaults.price_property),
             date_property=env.get("DATE_PROPERTY", defaults.date_property),
             request_log_ttl_days=int(env.get("REQUEST_LOG_TTL_DAYS", defaults.request_log_ttl_days)),
+            conversation_ttl_days=int(env.get("CONVERSATION_TTL_DAYS", defaults.conversation_ttl_days)),
+            chat_model_id=env.get("CHAT_MODEL_ID", defaults.chat_model_id),
+            chat_model_timeout_seconds=float(
+                env.get("CHAT_MODEL_TIMEOUT_SECONDS", defaults.chat_model_timeout_seconds)
+            ),
         )
 
 

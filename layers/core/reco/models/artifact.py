@@ -171,6 +171,8 @@ class ModelArtifact:
         default_factory=OrderedDict, repr=False, compare=False
     )
     text_index: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
+    # Values derived once per loaded artifact by serving code (a chat's catalog vocabulary …).
+    derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     bm25_index: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
 
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reco.chat.service import ChatServices
 from reco.customer.service import CustomerServices
 from reco.lists.contexts import ContextServices
 from reco.lists.query import ListServices
@@ -12,8 +13,10 @@ from reco.serving.history import RecentEvents
 from reco.settings import get_settings
 from reco.stores.artifacts import artifact_storage
 from reco.stores.aws import cached_store
+from reco.stores.bedrock import BedrockChatModel
 from reco.stores.catalog import catalog_store
 from reco.stores.contexts import context_store
+from reco.stores.conversations import conversation_store
 from reco.stores.decisions import decision_store
 from reco.stores.events import event_store
 from reco.stores.launchers import LambdaTrainingLauncher, ThreadTrainingLauncher
@@ -62,3 +65,21 @@ def list_services() -> ListServices:
 @cached_store
 def customer_services() -> CustomerServices:
     return CustomerServices(recommendation_services(), request_log_store())
+
+
+@cached_store
+def chat_services() -> ChatServices:
+    settings = get_settings()
+    model = (
+        BedrockChatModel.from_settings(settings.chat_model_id, settings.chat_model_timeout_seconds)
+        if settings.chat_model_id
+        else None
+    )
+    return ChatServices(
+        recommendation_services(),
+        conversation_store(),
+        catalog_store(),
+        model,
+        settings.price_property,
+        settings.category_property,
+    )

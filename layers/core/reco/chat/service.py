@@ -1,0 +1,268 @@
+"""chat_turn: the domain behind POST /v1/chat.
+
+One turn: load the conversation (404 if the id is unknown to this tenant), understand the message
+against the catalog's vocabulary and the previous turn (or ask the language model, when one is
+configured, falling back on any failure), retrieve and rank items (``reco.chat.retrieval``) under
+the tenant's ``chat_to_items`` default scenario, reply (grounded in the items found, or one
+clarifying question), store the turn, and log the served items as a decision for attribution.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import numpy as np
+
+from reco.chat.conversations import MAX_TURNS, Conversation, ConversationRepository, Turn
+from reco.chat.llm import ChatLanguageModel, GroundingItem
+from reco.chat.replies import clarifying_question, grounded_reply
+from reco.chat.retrieval import all_of, blended_scores, blocking, constraint_masks, tag_matches, unavailable
+from reco.chat.understanding import CatalogVocabulary, ChatEvent, Constraints, understand
+from reco.decisions import Decision
+from reco.errors import Conflict, ConversationNotFound
+from reco.models import ModelArtifact
+from reco.recommendations.facts import Requester
+from reco.recommendations.service import ItemsRequest, RecommendationServices, Scores, plan_list, rank_plan
+from reco.records import Event, Item
+from reco.schemas.chat import ChatItem, ChatRequest, ChatResponse
+from reco.schemas.recommendation import ItemsQuery
+
+RECO_TYPE = "chat_to_items"
+ENDPOINT = "chat"
+# "show me those again": the shopper asks for items already shown.
+_AGAIN = re.compile(r"\b(again|once more|those ones|same ones|show (?:me )?(?:them|those))\b", re.IGNORECASE)
+TAG_WEIGHT = 0.2  # items with every wished tag ("birthday" and "for dad") before those with one
+OUT_OF_STOCK_PENALTY = 10.0  # below every available item (blended scores are within 0..2)
+EVENT_WEIGHTS = {"purchase": 5.0, "add_to_cart": 3.0}  # request events' types the model may not know
+
+
+class ItemDetailsReader(Protocol):
+    def get_items(self, tenant: str, item_ids: Sequence[str]) -> dict[str, Item]: ...
+
+
+@dataclass(frozen=True)
+class ChatServices:
+    recommendations: RecommendationServices
+    conversations: ConversationRepository
+    items: ItemDetailsReader
+    language_model: ChatLanguageModel | None = None
+    price_property: str = "price"
+    category_property: str = "category"
+
+
+def chat_turn(
+    tenant: str, request: ChatRequest, services: ChatServices, *, request_id: str, now: datetime | None = None
+) -> ChatResponse:
+    now = now or datetime.now(UTC)
+    conversation = _conversation(tenant, request, services, now)
+    requester = Requester(
+        user_id=request.user_id or conversation.user_id,
+        session_id=request.session_id or conversation.session_id,
+        params={"conversation_id": conversation.conversation_id, "turn": len(conversation.turns) + 1},
+    )
+    plan = plan_list(tenant, ItemsRequest(RECO_TYPE, ItemsQuery(), requester), services.recommendations, as_of=now)
+    artifact = plan.serving.artifact
+    vocabulary = _vocabulary(artifact)
+    events = _events(tenant, request, services)
+    constraints = _understand(request.message, conversation, vocabulary, events, services.language_model)
+    history = [*_request_events(request, now), *plan.facts.scored_events()]
+    scores, matched, _ = blended_scores(artifact, constraints, requester.user_id, history)
+    scores = scores + TAG_WEIGHT * tag_matches(artifact, constraints)
+    scores[unavailable(artifact)] -= OUT_OF_STOCK_PENALTY
+    repeat = bool(_AGAIN.search(request.message))
+    masks = constraint_masks(artifact, constraints, services.price_property, [] if repeat else conversation.shown())
+    base = np.ones(len(scores), dtype=bool)
+    if matched is not None and matched.any():
+        base &= matched  # the shopper named things the catalog has: only those answer
+    elif matched is not None and not (constraints.include or constraints.anchor_item_id):
+        base[:] = False  # words the catalog does not know, and nothing else to go on
+    if constraints.vague:
+        base[:] = False
+    allowed = base & all_of(masks, len(scores))
+    run = rank_plan(plan, Scores(scores, np.zeros(len(scores), dtype=bool)), request.limit, restrict=allowed)
+    rows = run.rows
+    ids = [str(i) for i in artifact.item_ids[rows].tolist()]
+    catalog = services.items.get_items(tenant, ids) if ids else {}
+    items = [_chat_item(item_id, catalog.get(item_id), services.price_property) for item_id in ids]
+    grounding = [_grounding(item, catalog.get(item.item_id)) for item in items]
+    blocker = blocking(masks, base) if not ids and base.any() else None
+    matched_text = matched is not None and bool(matched.any())
+    reply = _reply(request.message, constraints, grounding, vocabulary, services, blocker, matched_text)
+    turn = Turn(
+        number=len(conversation.turns) + 1,
+        message=request.message,
+        reply=reply,
+        constraints=constraints.as_dict(),
+        items=ids,
+        prices=[float(i.price) for i in items if i.price is not None],
+        created_at=now,
+    )
+    if not services.conversations.append(tenant, conversation, turn):
+        raise Conflict(
+            "another message of this conversation was answered at the same moment: send this one again",
+            data={"conversation_id": conversation.conversation_id},
+        )
+    services.recommendations.decisions.record(
+        tenant,
+        Decision(
+            rec_id=request_id,
+            endpoint=ENDPOINT,
+            items=ids,
+            scores=[round(float(scores[r]), 6) for r in rows],
+            user_id=requester.user_id,
+            session_id=requester.session_id,
+            model_id=plan.serving.record.model_id,
+            model_version=plan.serving.version,
+            context={
+                "conversation_id": conversation.conversation_id,
+                "turn": turn.number,
+                "constraints": turn.constraints,
+                "evaluated_scenarios": plan.resolution.evaluated_scenarios,
+            },
+            request_id=request_id,
+        ),
+    )
+    return ChatResponse(conversation_id=conversation.conversation_id, message=reply, items=items)
+
+
+def _conversation(tenant: str, request: ChatRequest, services: ChatServices, now: datetime) -> Conversation:
+    if request.conversation_id is None:
+        return Conversation(str(uuid.uuid4()), request.user_id, request.session_id, now)
+    found = services.conversations.get(tenant, request.conversation_id)
+    if found is None:
+        raise ConversationNotFound(
+            f"conversation '{request.conversation_id}' not found (or expired): omit conversation_id to start one",
+            data={"conversation_id": request.conversation_id},
+        )
+    if len(found.turns) >= MAX_TURNS:
+        raise Conflict(
+            f"conversation '{request.conversation_id}' has {MAX_TURNS} turns: start a new one (omit conversation_id)",
+            data={"conversation_id": request.conversation_id},
+        )
+    return found
+
+
+def _vocabulary(artifact: ModelArtifact) -> CatalogVocabulary:
+    """The catalog's values to match words against, once per loaded artifact."""
+    vocabulary = artifact.derived.get("chat_vocabulary")
+    if not isinstance(vocabulary, CatalogVocabulary):
+        vocabulary = CatalogVocabulary.from_columns(artifact.columns)
+        artifact.derived["chat_vocabulary"] = vocabulary
+    return vocabulary
+
+
+def _events(tenant: str, request: ChatRequest, services: ChatServices) -> list[ChatEvent]:
+    """The request's events, newest first, with their items' titles (what "the desk I looked at" means)."""
+    ids = [e.item_id for e in request.events if e.item_id]
+    catalog = services.items.get_items(tenant, ids) if ids else {}
+    events = [
+        ChatEvent(
+            timestamp=e.timestamp,
+            type=e.type,
+            item_id=e.item_id,
+            description=e.description,
+            title=_title(catalog.get(e.item_id)) if e.item_id else None,
+        )
+        for e in request.events
+    ]
+    return sorted(events, key=lambda e: e.timestamp, reverse=True)
+
+
+def _request_events(request: ChatRequest, now: datetime) -> list[Event]:
+    """The request's item events as history the model folds in (browse and click count as views)."""
+    found = []
+    for index, event in enumerate(request.events):
+        if event.item_id is None:
+            continue
+        kind = event.type if event.type in EVENT_WEIGHTS else "view"
+        found.append(Event(f"chat-{index}", event.item_id, kind, min(event.timestamp, now)))
+    return found
+
+
+def _understand(
+    message: str,
+    conversation: Conversation,
+    vocabulary: CatalogVocabulary,
+    events: Sequence[ChatEvent],
+    model: ChatLanguageModel | None,
+) -> Constraints:
+    last = conversation.last
+    previous = Constraints.from_dict(last.constraints) if last is not None else None
+    shown_prices = list(last.prices) if last is not None else []
+    built_in = understand(message, vocabulary, previous=previous, events=events, shown_prices=shown_prices)
+    if model is None:
+        return built_in
+    history = [(t.message, t.reply) for t in conversation.turns[-6:]]
+    read = model.interpret(message, history, vocabulary.values)
+    if read is None:
+        return built_in
+    try:
+        # The model reads the words; what only the built-in reading knows (the anchor, carried-over
+        # refinements) stays.
+        merged = {**built_in.as_dict(), **{k: v for k, v in read.items() if v is not None}}
+        return Constraints.from_dict(merged)
+    except (TypeError, ValueError, KeyError):
+        return built_in
+
+
+def _reply(
+    message: str,
+    constraints: Constraints,
+    items: Sequence[GroundingItem],
+    vocabulary: CatalogVocabulary,
+    services: ChatServices,
+    blocker: str | None,
+    matched_text: bool,
+) -> str:
+    if services.language_model is not None:
+        worded = services.language_model.reply(message, items, constraints.as_dict())
+        if worded:
+            return worded
+    if not items:
+        return clarifying_question(constraints, vocabulary.values, services.category_property, blocker, matched_text)
+    return grounded_reply(constraints, items, services.category_property)
+
+
+def _title(item: Item | None) -> str | None:
+    if item is None:
+        return None
+    for key in ("title", "name"):
+        value = item.properties.get(key)
+        if isinstance(value, str):
+            return value
+    return None
+
+
+def _chat_item(item_id: str, item: Item | None, price_property: str) -> ChatItem:
+    properties: Mapping[str, Any] = item.properties if item is not None else {}
+    price = properties.get(price_property)
+    description = properties.get("description")
+    return ChatItem(
+        item_id=item_id,
+        title=_title(item),
+        status=_status(properties),
+        description=description if isinstance(description, str) else None,
+        price=f"{price:.2f}" if isinstance(price, int | float) and not isinstance(price, bool) else None,
+    )
+
+
+def _status(properties: Mapping[str, Any]) -> str:
+    """The catalog's own ``status`` if it has one; else out of stock when ``stock`` / ``in_stock`` says so."""
+    status = properties.get("status")
+    if isinstance(status, str) and status:
+        return status
+    stock, in_stock = properties.get("stock"), properties.get("in_stock")
+    if (isinstance(stock, int | float) and not isinstance(stock, bool) and stock <= 0) or in_stock is False:
+        return "out_of_stock"
+    return "active"
+
+
+def _grounding(item: ChatItem, stored: Item | None) -> GroundingItem:
+    properties = dict(stored.properties) if stored is not None else {}
+    shown = {k: v for k, v in properties.items() if k not in ("title", "name", "description", "price")}
+    return GroundingItem(item.item_id, item.title or item.item_id, item.price, item.description, shown)
