@@ -70,10 +70,11 @@ PY312_DIR := $(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.12*/bin)))
 build: tools  ## sam build into .aws-sam/ (the layer and every function), ready for sam deploy
 	PATH="$(PY312_DIR):$$PATH" $(TOOLS)/bin/sam build
 
-bench: install  ## measure the API (latency, memory), the models (ALS fit vs implicit, ranking, artifact load), scenario requests and lists
+bench: install  ## measure the API (latency, memory), the models (ALS fit vs implicit, ranking, artifact load), scenario requests, lists and chat turns
 	$(VENV)/bin/python -m bench.recommend
 	$(VENV)/bin/python -m bench.scenarios
 	$(VENV)/bin/python -m bench.lists
+	$(VENV)/bin/python -m bench.chat
 	@$(VENV)/bin/pip install $(PIP) -r requirements-bench.txt $(QUIET_PIP) \
 		|| echo "could not install requirements-bench.txt: the comparison with implicit is skipped"
 	$(VENV)/bin/python -m bench.models

@@ -137,9 +137,10 @@ class ItemColumns:
         hits = np.isin(column, codes[codes >= 0])
         if kind == "string":
             return hits
+        # Hits per item from a running count over the flat elements: no per-element owner array.
         indptr = self.columns[f"{key}/indptr"]
-        owners = np.repeat(np.arange(self.n_items), np.diff(indptr))
-        return np.bincount(owners[hits], minlength=self.n_items) > 0
+        running = np.concatenate(([0], np.cumsum(hits, dtype=np.int64)))
+        return np.asarray(running[indptr[1:]] - running[indptr[:-1]] > 0)
 
     def between(self, name: str, low: float | None = None, high: float | None = None) -> Bools:
         """Items whose numeric property lies in [low, high] (missing values never match)."""
