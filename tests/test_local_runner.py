@@ -193,6 +193,19 @@ def test_the_readme_list_and_customer_examples_answer_as_documented(
     assert logs["logs"][1]["data"]["sequence_data"]["channel"] == "newsletter"  # kept as sent
 
 
+def test_the_readme_two_turn_chat_answers_as_documented(server: tuple[str, subprocess.Popen[str]]) -> None:
+    first, documented_first = run_readme_block(server[0], "chat-first")
+    second, documented_second = run_readme_block(server[0], "chat-second")
+    assert isinstance(first, dict) and isinstance(second, dict)
+    assert isinstance(documented_first, dict) and isinstance(documented_second, dict)
+    assert [i["item_id"] for i in first["items"]] == [i["item_id"] for i in documented_first["items"]]
+    assert [i["item_id"] for i in second["items"]] == [i["item_id"] for i in documented_second["items"]]
+    assert first["message"] == documented_first["message"] and second["message"] == documented_second["message"]
+    assert second["conversation_id"] == first["conversation_id"]
+    assert not {i["item_id"] for i in first["items"]} & {i["item_id"] for i in second["items"]}
+    assert all(float(i["price"]) < 50 for i in second["items"])
+
+
 def test_the_runner_answers_like_api_gateway(server: tuple[str, subprocess.Popen[str]]) -> None:
     base, _ = server
     request = urllib.request.Request(

@@ -14,6 +14,7 @@ from local.template import routes
 from reco.registry import ModelRecord
 from reco.stores.models import model_registry
 from tests.isolation.catalog import CATALOG_CASES
+from tests.isolation.chat import CHAT_CASES
 from tests.isolation.customer import CUSTOMER_CASES
 from tests.isolation.lists import LISTS_CASES
 from tests.isolation.models import MODEL_CASES
@@ -54,6 +55,7 @@ def recommend_isolation(client: TestClient, auth: Auth) -> None:
 ISOLATION_CASES: dict[tuple[str, str], Callable[[TestClient, Auth], None]] = {
     ("POST", "/v1/recommend"): recommend_isolation,
     **CATALOG_CASES,
+    **CHAT_CASES,
     **CUSTOMER_CASES,
     **MODEL_CASES,
     **SCENARIO_CASES,

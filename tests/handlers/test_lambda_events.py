@@ -13,6 +13,7 @@ from local.template import functions, routes
 from reco.stores.services import training_launcher
 from tests.conftest import EVENTS_DIR, LambdaContext, load_event
 from tests.handlers.seeds_catalog import CATALOG_SEEDS
+from tests.handlers.seeds_chat import CHAT_SEEDS
 from tests.handlers.seeds_customer import CUSTOMER_SEEDS
 from tests.handlers.seeds_lists import LISTS_SEEDS
 from tests.handlers.seeds_models import MODELS_SEEDS
@@ -20,7 +21,7 @@ from tests.handlers.seeds_scenarios import SCENARIOS_SEEDS
 
 EVENT_FILES = sorted(p.name for p in EVENTS_DIR.glob("*.json"))
 # Some sample events read data that must exist first (an item to GET, a model to train …).
-SEEDS = {**CATALOG_SEEDS, **CUSTOMER_SEEDS, **MODELS_SEEDS, **SCENARIOS_SEEDS, **LISTS_SEEDS}
+SEEDS = {**CATALOG_SEEDS, **CHAT_SEEDS, **CUSTOMER_SEEDS, **MODELS_SEEDS, **SCENARIOS_SEEDS, **LISTS_SEEDS}
 
 
 def handler_for(route_key: str) -> Any:

@@ -62,14 +62,15 @@ def _for_whom(constraints: Constraints) -> str:
 
 
 def _detail(item: GroundingItem) -> str:
-    """``is solid wood and fits heavy tools``-like: the first clause of the description, lower-cased start."""
+    """`` is solid wood and fits heavy tools``-like: the first clause of the description, lower-cased start;
+    nothing without a description (the price, when known, is said already)."""
     if not item.description:
-        return f"is {(item.price and money(float(item.price))) or 'a good fit'}"
+        return "" if item.price else " is a good fit"
     match = _CLAUSE.match(item.description.strip())
     clause = (match.group(1) if match else item.description).strip()
     clause = clause if len(clause) <= MAX_DETAIL_CHARS else clause[: MAX_DETAIL_CHARS - 1].rstrip() + "…"
     clause = re.sub(r"^(A|An|The)\s+", lambda m: m.group(1).lower() + " ", clause)
-    return f"is {clause}"
+    return f" is {clause}"
 
 
 def grounded_reply(constraints: Constraints, items: Sequence[GroundingItem], category: str = "category") -> str:
@@ -77,7 +78,7 @@ def grounded_reply(constraints: Constraints, items: Sequence[GroundingItem], cat
     first = items[0]
     price = f" at {money(float(first.price))}" if first.price else ""
     lead = f"Here {'are' if len(items) > 1 else 'is'} {_what(constraints, len(items), category)}"
-    return f"{lead}{_price_phrase(constraints)}{_for_whom(constraints)} — the {first.title}{price} {_detail(first)}."
+    return f"{lead}{_price_phrase(constraints)}{_for_whom(constraints)} — the {first.title}{price}{_detail(first)}."
 
 
 def clarifying_question(
@@ -92,7 +93,8 @@ def clarifying_question(
     examples = ", ".join(list(vocabulary.get(category, ()))[:3])
     hint = f" — for example {examples}" if examples else ""
     if constraints.vague:
-        return f"Happy to help! What are you looking for{hint}? A budget helps too."
+        # One question, the last sentence: a shopper answers what ends the reply.
+        return f"Happy to help! What are you looking for{hint}{' —' if hint else ''} and is there a budget?"
     if blocker == "price":
         return (
             f"Nothing{_price_phrase(constraints)} fits everything you asked for. Should I look in a wider price range?"

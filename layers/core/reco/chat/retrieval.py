@@ -3,10 +3,12 @@
 Scores blend, per item (each part scaled to 0..1 over the catalog):
 
 - **relevance**: BM25F of the turn's text over title, category, tags, brand, color, description
-  (``ModelArtifact.bm25``), weight 0.6;
+  (``ModelArtifact.bm25``), each word matching its singular and plural forms (:func:`text_relevance`),
+  weight 0.6;
 - **personal**: the model's scores for the shopper's history (stored events of the user / session
   plus the request's events), weight 0.25;
-- **anchor**: similarity to an item the shopper referred to ("like the desk I looked at"), 0.3;
+- **anchor**: similarity to an item the shopper referred to ("like the desk I looked at"), 0.3, and
+  0.4 more for items of the anchor's category (the shopper asked for desks, whatever else they like);
 - **trending**: a small prior (0.05) that orders otherwise equal items.
 
 Constraints become one boolean mask: price bounds (a budget or premium wish is the cheapest /
@@ -21,14 +23,16 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from reco.chat.lexicon import stem
 from reco.chat.understanding import Constraints
 from reco.models import ModelArtifact
 from reco.models.artifact import column_key
+from reco.models.bm25 import query_tokens
 from reco.models.interactions import F32, Bools
 from reco.records import Event
 from reco.serving.scoring import score_candidates
 
-RELEVANCE, PERSONAL, ANCHOR, PRIOR = 0.6, 0.25, 0.3, 0.05
+RELEVANCE, PERSONAL, ANCHOR, SAME_CATEGORY, PRIOR = 0.6, 0.25, 0.3, 0.4, 0.05
 
 
 def _unit(values: F32, mask: Bools | None = None) -> F32:
@@ -44,14 +48,18 @@ def _unit(values: F32, mask: Bools | None = None) -> F32:
 
 
 def blended_scores(
-    artifact: ModelArtifact, constraints: Constraints, user_id: str | None, history: Sequence[Event]
+    artifact: ModelArtifact,
+    constraints: Constraints,
+    user_id: str | None,
+    history: Sequence[Event],
+    category_property: str = "category",
 ) -> tuple[F32, Bools | None, bool]:
     """(scores, the rows the text matched or None when there is no text, whether history personalised)."""
     n = len(artifact.item_ids)
     scores = PRIOR * _unit(np.asarray(artifact.trending, dtype=np.float32))
     matched: Bools | None = None
     if constraints.text.strip() and not artifact.bm25.is_empty:
-        relevance = artifact.bm25.scores(constraints.text)
+        relevance = text_relevance(artifact, constraints.text)
         matched = relevance > 0
         scores = scores + RELEVANCE * _unit(relevance)
     personal, source = score_candidates(artifact, user_id, history, None)
@@ -64,8 +72,40 @@ def blended_scores(
             similar = artifact.model.similar_scores(row)
             similar[row] = np.nan  # the anchor itself is not an answer
             scores = scores + ANCHOR * _unit(similar)
+            # "Like the desk I looked at" asks for desks: the anchor's category outweighs a taste for shoes.
+            scores = scores + SAME_CATEGORY * _same_value(artifact, category_property, row)
             scores[row] = -np.inf
     return np.asarray(scores, dtype=np.float32).reshape(n), matched, personalised
+
+
+def _same_value(artifact: ModelArtifact, name: str, row: int) -> F32:
+    """1 for items sharing ``row``'s value of string property ``name`` (0 without the property)."""
+    columns = artifact.columns
+    n = len(artifact.item_ids)
+    if name not in columns.names() or columns.kind(name) != "string":
+        return np.zeros(n, dtype=np.float32)
+    codes = columns.columns[column_key(name)]
+    if codes[row] < 0:
+        return np.zeros(n, dtype=np.float32)
+    return np.asarray(codes == codes[row], dtype=np.float32)
+
+
+def text_relevance(artifact: ModelArtifact, text: str) -> F32:
+    """BM25 of ``text`` where each word also matches its other plural forms ("records" finds "Rock record 4",
+    "earbud" "Sport Earbuds"), through the fold the understanding uses (:func:`reco.chat.lexicon.stem`): per
+    word, the best of its forms' scores, so an item holding both forms is not counted twice."""
+    index = artifact.bm25
+    forms = artifact.derived.get("chat_word_forms")
+    if not isinstance(forms, dict):
+        forms = {}
+        for token in index.vocabulary().tolist():
+            forms.setdefault(stem(str(token)), []).append(str(token))
+        artifact.derived["chat_word_forms"] = forms
+    total = np.zeros(len(artifact.item_ids), dtype=np.float32)
+    for word in query_tokens(text):
+        variants = forms.get(stem(word)) or [word]
+        total += np.max([index.scores(variant) for variant in variants], axis=0)
+    return total
 
 
 def constraint_masks(
@@ -85,7 +125,7 @@ def constraint_masks(
         if name in names and values:
             excluded |= columns.isin(name, list(values))
     if constraints.exclude_words and not artifact.bm25.is_empty:
-        excluded |= artifact.bm25.scores(list(constraints.exclude_words)) > 0  # "without plastic"
+        excluded |= text_relevance(artifact, " ".join(constraints.exclude_words)) > 0  # "without plastic"
     if excluded.any():
         masks["exclude"] = ~excluded
     if shown:

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from reco.chat.conversations import MAX_TURNS, Conversation, ConversationRepository, Turn
+from reco.chat.lexicon import RESET, normalize
 from reco.chat.llm import ChatLanguageModel, GroundingItem
 from reco.chat.replies import clarifying_question, grounded_reply
 from reco.chat.retrieval import all_of, blended_scores, blocking, constraint_masks, tag_matches, unavailable
@@ -63,7 +64,7 @@ def chat_turn(
     requester = Requester(
         user_id=request.user_id or conversation.user_id,
         session_id=request.session_id or conversation.session_id,
-        params={"conversation_id": conversation.conversation_id, "turn": len(conversation.turns) + 1},
+        params={"conversation_id": conversation.conversation_id, "turn": _next_number(conversation)},
     )
     plan = plan_list(tenant, ItemsRequest(RECO_TYPE, ItemsQuery(), requester), services.recommendations, as_of=now)
     artifact = plan.serving.artifact
@@ -71,18 +72,23 @@ def chat_turn(
     events = _events(tenant, request, services)
     constraints = _understand(request.message, conversation, vocabulary, events, services.language_model)
     history = [*_request_events(request, now), *plan.facts.scored_events()]
-    scores, matched, _ = blended_scores(artifact, constraints, requester.user_id, history)
+    scores, matched, _ = blended_scores(artifact, constraints, requester.user_id, history, services.category_property)
     scores = scores + TAG_WEIGHT * tag_matches(artifact, constraints)
     scores[unavailable(artifact)] -= OUT_OF_STOCK_PENALTY
-    repeat = bool(_AGAIN.search(request.message))
+    repeat = _asks_again(request.message)
     masks = constraint_masks(artifact, constraints, services.price_property, [] if repeat else conversation.shown())
     base = np.ones(len(scores), dtype=bool)
     if matched is not None and matched.any():
-        base &= matched  # the shopper named things the catalog has: only those answer
+        # The shopper named things the catalog has: only those answer. When the message also named
+        # values (a category …) that none of the matching items has, the values win and the words only
+        # rank: "a desk for heavy tools" is a desk, not a heavy-duty skillet.
+        named = all_of({k: m for k, m in masks.items() if k.startswith("include:")}, len(scores))
+        if (matched & named).any():
+            base &= matched
     elif matched is not None and not (constraints.include or constraints.anchor_item_id):
         base[:] = False  # words the catalog does not know, and nothing else to go on
-    if constraints.vague:
-        base[:] = False
+    if constraints.vague and not (repeat and conversation.last is not None and conversation.last.items):
+        base[:] = False  # (but "show me those again" needs no new words: the last turn's wishes stand)
     allowed = base & all_of(masks, len(scores))
     run = rank_plan(plan, Scores(scores, np.zeros(len(scores), dtype=bool)), request.limit, restrict=allowed)
     rows = run.rows
@@ -94,7 +100,7 @@ def chat_turn(
     matched_text = matched is not None and bool(matched.any())
     reply = _reply(request.message, constraints, grounding, vocabulary, services, blocker, matched_text)
     turn = Turn(
-        number=len(conversation.turns) + 1,
+        number=_next_number(conversation),
         message=request.message,
         reply=reply,
         constraints=constraints.as_dict(),
@@ -139,12 +145,24 @@ def _conversation(tenant: str, request: ChatRequest, services: ChatServices, now
             f"conversation '{request.conversation_id}' not found (or expired): omit conversation_id to start one",
             data={"conversation_id": request.conversation_id},
         )
-    if len(found.turns) >= MAX_TURNS:
+    if _next_number(found) > MAX_TURNS:
         raise Conflict(
             f"conversation '{request.conversation_id}' has {MAX_TURNS} turns: start a new one (omit conversation_id)",
             data={"conversation_id": request.conversation_id},
         )
     return found
+
+
+def _asks_again(message: str) -> bool:
+    """Whether the shopper asks for items already shown ("show me those again"; "start again" is a fresh start)."""
+    return bool(_AGAIN.search(message)) and not RESET.search(normalize(message))
+
+
+def _next_number(conversation: Conversation) -> int:
+    """The number of the turn to come: after the last stored one (not the count of the turns read: the
+    oldest rows of a long-lived conversation may have expired, and their numbers stay taken)."""
+    last = conversation.last
+    return last.number + 1 if last is not None else 1
 
 
 def _vocabulary(artifact: ModelArtifact) -> CatalogVocabulary:
@@ -205,9 +223,32 @@ def _understand(
         # The model reads the words; what only the built-in reading knows (the anchor, carried-over
         # refinements) stays.
         merged = {**built_in.as_dict(), **{k: v for k, v in read.items() if v is not None}}
+        merged["include"], merged["exclude"] = _merged_values(built_in, read)
         return Constraints.from_dict(merged)
     except (TypeError, ValueError, KeyError):
         return built_in
+
+
+def _merged_values(built_in: Constraints, read: Mapping[str, Any]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """(include, exclude) of the model's reading over the built-in one, as the built-in refines a turn: the
+    model's values replace the built-in ones per property ("lamps" after "desks"), not all of them ("for
+    kids" after "books" still wants books); exclusions add up; a value included lifts its exclusion and
+    vice versa."""
+    wanted, unwanted = _values_of(read.get("include")), _values_of(read.get("exclude"))
+    include = {name: list(values) for name, values in built_in.include.items()} | wanted
+    exclude = {name: list(values) for name, values in built_in.exclude.items()}
+    for name, values in unwanted.items():
+        exclude[name] = list(dict.fromkeys([*exclude.get(name, []), *values]))
+        include[name] = [v for v in include.get(name, []) if v not in values]
+    for name, values in wanted.items():
+        exclude[name] = [v for v in exclude.get(name, []) if v not in values]
+    return include, exclude
+
+
+def _values_of(value: Any) -> dict[str, list[str]]:
+    if not isinstance(value, Mapping):
+        return {}
+    return {str(k): [v for v in vs if isinstance(v, str)] for k, vs in value.items() if isinstance(vs, list | tuple)}
 
 
 def _reply(

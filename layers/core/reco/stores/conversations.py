@@ -1,7 +1,7 @@
 """Conversations in DynamoDB: ``pk = <tenant>#<conversation_id>``, a ``meta`` header and ``turn#<000001>`` rows.
 
-Every row expires ``ttl_days`` after the conversation's last turn (each turn moves the header's
-``expires_at`` too); readers skip expired rows, since DynamoDB deletes them lazily. A turn is
+Every row expires ``ttl_days`` after the conversation's last turn (each turn moves the header's and the
+earlier turns' ``expires_at`` too); readers skip expired rows, since DynamoDB deletes them lazily. A turn is
 written with ``attribute_not_exists(sk)``: two concurrent turns cannot take the same number.
 """
 
@@ -62,26 +62,8 @@ class ConversationStore:
     def append(self, tenant: str, conversation: Conversation, turn: Turn) -> bool:
         expires_at = int(time.time()) + self._ttl_seconds
         pk = tenant_key(tenant, conversation.conversation_id)
-        row = {
-            "pk": pk,
-            "sk": _turn_key(turn.number),
-            "number": turn.number,
-            # JSON text: constraints and prices round-trip exactly (DynamoDB has no floats).
-            "turn": json.dumps(
-                {
-                    "message": turn.message,
-                    "reply": turn.reply,
-                    "constraints": dict(turn.constraints),
-                    "items": list(turn.items),
-                    "prices": list(turn.prices),
-                },
-                ensure_ascii=False,
-            ),
-            "created_at": iso_millis(turn.created_at),
-            "expires_at": expires_at,
-        }
         try:
-            self._table.put_item(Item=row, ConditionExpression="attribute_not_exists(sk)")
+            self._table.put_item(Item=_row(pk, turn, expires_at), ConditionExpression="attribute_not_exists(sk)")
         except ClientError as error:
             if error_code(error) == "ConditionalCheckFailedException":
                 return False
@@ -94,7 +76,34 @@ class ConversationStore:
             **{k: v for k, v in (("user_id", conversation.user_id), ("session_id", conversation.session_id)) if v},
         }
         self._table.put_item(Item=header)
+        # The earlier turns live as long as the conversation: rewritten with the new expiry (in batches of
+        # 25), else the oldest would vanish from a conversation that goes on.
+        with self._table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
+            for earlier in conversation.turns:
+                if earlier.number != turn.number:
+                    batch.put_item(Item=_row(pk, earlier, expires_at))
         return True
+
+
+def _row(pk: str, turn: Turn, expires_at: int) -> dict[str, Any]:
+    return {
+        "pk": pk,
+        "sk": _turn_key(turn.number),
+        "number": turn.number,
+        # JSON text: constraints and prices round-trip exactly (DynamoDB has no floats).
+        "turn": json.dumps(
+            {
+                "message": turn.message,
+                "reply": turn.reply,
+                "constraints": dict(turn.constraints),
+                "items": list(turn.items),
+                "prices": list(turn.prices),
+            },
+            ensure_ascii=False,
+        ),
+        "created_at": iso_millis(turn.created_at),
+        "expires_at": expires_at,
+    }
 
 
 def _turn(row: dict[str, Any]) -> Turn:
