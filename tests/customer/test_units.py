@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -37,17 +36,19 @@ def test_canonical_integer_ids(ids: list[str], integers: bool) -> None:
 
 
 def test_integer_ids_are_decided_once_per_loaded_artifact(monkeypatch: pytest.MonkeyPatch) -> None:
-    artifact = ModelArtifact.__new__(ModelArtifact)
-    artifact.item_ids = np.array(["1", "2"], dtype=np.str_)
+    def loaded(ids: list[str]) -> ModelArtifact:
+        artifact = ModelArtifact.__new__(ModelArtifact)
+        artifact.item_ids = np.array(ids, dtype=np.str_)
+        artifact.derived = {}
+        return artifact
+
+    artifact = loaded(["1", "2"])
     calls: list[int] = []
     original = service.all_canonical_integers
     monkeypatch.setattr(service, "all_canonical_integers", lambda ids: calls.append(1) or original(ids))
     assert integer_ids(artifact) and integer_ids(artifact) and len(calls) == 1
-    key = id(artifact)
-    assert key in service._INTEGER_IDS
-    del artifact
-    gc.collect()
-    assert key not in service._INTEGER_IDS  # forgotten with the artifact
+    assert artifact.derived["integer_ids"] is True  # kept with the artifact: forgotten with it
+    assert not integer_ids(loaded(["1", "x"])) and len(calls) == 2  # another loaded artifact decides anew
 
 
 def test_shown_scores_are_min_max_scaled_over_eligible_rows_and_never_increase() -> None:

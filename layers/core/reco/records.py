@@ -27,6 +27,21 @@ class Item:
     updated_at: datetime | None = None
 
 
+# Properties that hold an item's display name, in order of preference.
+NAME_PROPERTIES = ("name", "title")
+
+
+def item_name(item: Item | None) -> str | None:
+    """The item's display name (its ``name``, else its ``title`` property), if it has one."""
+    if item is None:
+        return None
+    for key in NAME_PROPERTIES:
+        value = item.properties.get(key)
+        if isinstance(value, str):
+            return value
+    return None
+
+
 @dataclass(frozen=True)
 class User:
     """A user's properties (segment, country …); ``updated_at`` is set by the store."""

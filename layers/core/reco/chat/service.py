@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
@@ -27,9 +27,9 @@ from reco.chat.understanding import CatalogVocabulary, ChatEvent, Constraints, u
 from reco.decisions import Decision
 from reco.errors import Conflict, ConversationNotFound
 from reco.models import ModelArtifact
-from reco.recommendations.facts import Requester
+from reco.recommendations.facts import ItemDetailsReader, Requester
 from reco.recommendations.service import ItemsRequest, RecommendationServices, Scores, plan_list, rank_plan
-from reco.records import Event, Item
+from reco.records import Event, Item, item_name
 from reco.schemas.chat import ChatItem, ChatRequest, ChatResponse
 from reco.schemas.recommendation import ItemsQuery
 
@@ -40,10 +40,6 @@ _AGAIN = re.compile(r"\b(again|once more|those ones|same ones|show (?:me )?(?:th
 TAG_WEIGHT = 0.2  # items with every wished tag ("birthday" and "for dad") before those with one
 OUT_OF_STOCK_PENALTY = 10.0  # below every available item (blended scores are within 0..2)
 EVENT_WEIGHTS = {"purchase": 5.0, "add_to_cart": 3.0}  # request events' types the model may not know
-
-
-class ItemDetailsReader(Protocol):
-    def get_items(self, tenant: str, item_ids: Sequence[str]) -> dict[str, Item]: ...
 
 
 @dataclass(frozen=True)
@@ -184,7 +180,7 @@ def _events(tenant: str, request: ChatRequest, services: ChatServices) -> list[C
             type=e.type,
             item_id=e.item_id,
             description=e.description,
-            title=_title(catalog.get(e.item_id)) if e.item_id else None,
+            title=item_name(catalog.get(e.item_id)) if e.item_id else None,
         )
         for e in request.events
     ]
@@ -269,23 +265,13 @@ def _reply(
     return grounded_reply(constraints, items, services.category_property)
 
 
-def _title(item: Item | None) -> str | None:
-    if item is None:
-        return None
-    for key in ("title", "name"):
-        value = item.properties.get(key)
-        if isinstance(value, str):
-            return value
-    return None
-
-
 def _chat_item(item_id: str, item: Item | None, price_property: str) -> ChatItem:
     properties: Mapping[str, Any] = item.properties if item is not None else {}
     price = properties.get(price_property)
     description = properties.get("description")
     return ChatItem(
         item_id=item_id,
-        title=_title(item),
+        title=item_name(item),
         status=_status(properties),
         description=description if isinstance(description, str) else None,
         price=f"{price:.2f}" if isinstance(price, int | float) and not isinstance(price, bool) else None,

@@ -21,7 +21,6 @@ Templates:
 from __future__ import annotations
 
 import math
-import weakref
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -276,17 +275,13 @@ def _shown_scores(values: F32, eligible: Bools, rows: np.ndarray) -> list[float]
 
 # --- integer item ids ----------------------------------------------------------------------------
 
-_INTEGER_IDS: dict[int, bool] = {}  # by id() of a loaded artifact, forgotten when the artifact is
-
 
 def integer_ids(artifact: ModelArtifact) -> bool:
     """True when every id of the serving catalog is a canonical decimal integer (``0``, ``124``; not ``0124``)."""
-    key = id(artifact)
-    known = _INTEGER_IDS.get(key)
-    if known is None:
+    known = artifact.derived.get("integer_ids")
+    if not isinstance(known, bool):
         known = all_canonical_integers(artifact.item_ids)
-        _INTEGER_IDS[key] = known
-        weakref.finalize(artifact, _INTEGER_IDS.pop, key, None)
+        artifact.derived["integer_ids"] = known
     return known
 
 

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from reco.lists.contexts import ContextRepository
+from reco.recommendations.facts import ItemDetailsReader
 from reco.recommendations.service import RecommendationServices
-from reco.records import Item
-
-
-class ItemDetailsReader(Protocol):
-    def get_items(self, tenant: str, item_ids: Sequence[str]) -> dict[str, Item]: ...
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ from reco.lists.explain import anchors, case_rules, shown_because, strongest_int
 from reco.lists.filters import ListFilter
 from reco.lists.groups import Group, group_id
 from reco.models.interactions import I64
+from reco.recommendations.facts import ItemDetailsReader
 from reco.recommendations.service import ListPlan, Scores
-from reco.records import Item
+from reco.records import Item, item_name
 from reco.schemas.lists import (
     Context,
     EmbeddingInfo,
@@ -25,7 +26,6 @@ from reco.schemas.lists import (
     RecommendationList,
 )
 
-NAME_PROPERTIES = ("name", "title")
 SHOWN_PROPERTIES = frozenset({"name", "title", "description"})
 REQUEST_NOTE = (
     "Each recommendation item includes its own explanation object with source, score, pipeline, rules, "
@@ -41,7 +41,7 @@ class ListView:
     context: Context | None
     filters: list[ListFilter]
     viewed: dict[str, Any] | None
-    items: Any  # ItemDetailsReader
+    items: ItemDetailsReader
     entity_name: str | None = None
     # A browser token asking about another user's list must not learn that user's history: no
     # anchors, no segments, no count of viewed items.
@@ -67,7 +67,7 @@ class ListView:
 
     def names(self, item_ids: Sequence[str | None]) -> dict[str, str | None]:
         ids = [i for i in item_ids if i]
-        return {i: _name(item) for i, item in self.catalog(ids).items()}
+        return {i: item_name(item) for i, item in self.catalog(ids).items()}
 
     # --- recommendations -------------------------------------------------------------------------
     def _entity(self) -> str | None:
@@ -297,22 +297,12 @@ def _context(context: Context | None) -> dict[str, Any] | None:
     return {"context_id": context.id, "name": context.name, "scenario": context.scenario}
 
 
-def _name(item: Item | None) -> str | None:
-    if item is None:
-        return None
-    for key in NAME_PROPERTIES:
-        value = item.properties.get(key)
-        if isinstance(value, str):
-            return value
-    return None
-
-
 def _details(item_id: str, item: Item | None) -> ItemDetails:
     properties = dict(item.properties) if item is not None else {}
     description = properties.get("description")
     return ItemDetails(
         id=item_id,
-        name=_name(item),
+        name=item_name(item),
         description=description if isinstance(description, str) else None,
         metadata={k: v for k, v in properties.items() if k not in SHOWN_PROPERTIES},
     )

@@ -33,6 +33,12 @@ class CatalogReader(Protocol):
     def get_user(self, tenant: str, user_id: str) -> User | None: ...
 
 
+class ItemDetailsReader(Protocol):
+    """Items by id, in one round trip (names and properties of the items a response shows)."""
+
+    def get_items(self, tenant: str, item_ids: Sequence[str]) -> dict[str, Item]: ...
+
+
 @dataclass(frozen=True)
 class Requester:
     """Who a request is for, and what it sent along."""
