@@ -36,12 +36,12 @@ from typing import Any, cast
 
 import numpy as np
 
-from bench.models import blas_limit, synthetic
+from bench.models import blas_limit, bound_top, synthetic
+from bench.standins import DroppedDecisions, NoScenarios, OneModel, UserEvents
 from bench.timing import peak_kib, timed
 from reco.chat.conversations import Conversation, Turn
 from reco.chat.service import ChatServices, chat_turn
 from reco.chat.understanding import CatalogVocabulary, understand
-from reco.decisions import Decision
 from reco.demo import AUDIENCE_PHRASES, CATEGORIES, COLORS, DEFAULT_NOW, KEYWORD_TAGS, OCCASIONS, generate_demo
 from reco.models import ModelArtifact
 from reco.models.als import ALS
@@ -49,13 +49,10 @@ from reco.models.artifact import build_item_columns
 from reco.models.bm25 import build_bm25_index
 from reco.models.text_index import build_text_index
 from reco.recommendations.service import RecommendationServices
-from reco.records import Event, Item, Page, User
-from reco.registry import ModelRecord
+from reco.records import Event, Item, User
 from reco.schemas.chat import ChatRequest, ChatResponse
 from reco.schemas.models import DEFAULT_EVENT_WEIGHTS
-from reco.schemas.scenarios import Scenario
-from reco.serving.attributes import parse_rules
-from reco.serving.cache import ModelCache, ServingModel
+from reco.serving.cache import ModelCache
 from reco.training.dataset import build_interactions
 
 TENANT, LIMIT, ROUNDS, N_EVENTS = "bench", 4, 5, 50
@@ -173,29 +170,6 @@ def big_shop(n: int, rng: np.random.Generator) -> Shop:
 # In-memory stand-ins for the stores
 
 
-class Models:
-    """ModelCache: one warm model, as a container serves between registry checks."""
-
-    def __init__(self, artifact: ModelArtifact) -> None:
-        record = ModelRecord("als-main", "als", status="ready", current_version=1, updated_at="2026-01-01T00:00:00Z")
-        self.model = ServingModel(record, 1, artifact, parse_rules({}))
-
-    def serving(self, tenant: str, allowlist: Sequence[str] | None = None) -> ServingModel:
-        return self.model
-
-
-class Events:
-    """EventReader: the user's stored events (newest first)."""
-
-    def __init__(self, user: str, events: list[Event]) -> None:
-        self.user, self.events = user, events
-
-    def recent_page(
-        self, tenant: str, *, user_id: str | None = None, session_id: str | None = None, limit: int = 50
-    ) -> Page[Event]:
-        return Page(self.events[:limit] if user_id == self.user else [])
-
-
 class Catalog:
     """CatalogReader and ItemDetailsReader over the properties in memory (no deserialisation cost)."""
 
@@ -211,19 +185,6 @@ class Catalog:
 
     def get_items(self, tenant: str, item_ids: Sequence[str]) -> dict[str, Item]:
         return {i: Item(i, self.properties[i], self.updated_at) for i in item_ids if i in self.properties}
-
-
-class NoScenarios:
-    def get(self, tenant: str, reco_type: str, name: str) -> Scenario | None:
-        return None
-
-    def default_name(self, tenant: str, reco_type: str) -> str | None:
-        return None
-
-
-class Decisions:
-    def record(self, tenant: str, decision: Decision) -> None:
-        pass
 
 
 class Conversations:
@@ -251,10 +212,6 @@ class Conversations:
 # The rows
 
 
-def top(scores: np.ndarray) -> np.ndarray:
-    return np.argpartition(-scores, LIMIT - 1)[:LIMIT]
-
-
 def first_of(properties: dict[str, dict[str, Any]], category: str) -> str:
     return next(item_id for item_id, p in properties.items() if p["category"] == category)
 
@@ -270,7 +227,11 @@ def paths(shop: Shop) -> tuple[list[tuple[str, Callable[[], Any]]], list[str]]:
     catalog_reader = Catalog(properties, shop.now)
     conversations = Conversations()
     recommendations = RecommendationServices(
-        cast(ModelCache, Models(artifact)), Events(shop.user, shop.events), catalog_reader, NoScenarios(), Decisions()
+        cast(ModelCache, OneModel(artifact)),
+        UserEvents(shop.user, shop.events),
+        catalog_reader,
+        NoScenarios(),
+        DroppedDecisions(),
     )
     services = ChatServices(recommendations, conversations, catalog_reader)
 
@@ -296,7 +257,10 @@ def paths(shop: Shop) -> tuple[list[tuple[str, Callable[[], Any]]], list[str]]:
     anchored = ChatRequest(message=ANCHORED, user_id=shop.user, limit=LIMIT, events=browsed)
     vocabulary = CatalogVocabulary.from_columns(artifact.columns)
     rows: list[tuple[str, Callable[[], Any]]] = [
-        (f"bound: item_factors @ user + argpartition top {LIMIT}", lambda: top(model.item_factors @ vector)),
+        (
+            f"bound: item_factors @ user + argpartition top {LIMIT}",
+            lambda: bound_top(model.item_factors @ vector, LIMIT),
+        ),
         (f'turn: "{FIRST}"', lambda: turn(first)),
         (f'turn 2: "{CHEAPER}"', next_turn),
         (f'turn: "{GIFT}"', lambda: turn(gift)),

@@ -33,10 +33,10 @@ from typing import Any, cast
 
 import numpy as np
 
-from bench.models import USERS, blas_limit, synthetic
+from bench.models import USERS, blas_limit, bound_top, synthetic
 from bench.scenarios import DATA_UNTIL, catalog
+from bench.standins import DroppedDecisions, NoScenarios, OneModel, UserEvents
 from bench.timing import peak_kib, timed
-from reco.decisions import Decision
 from reco.lists.explain import anchors, strongest_interactions
 from reco.lists.filters import filters_mask, parse_filter
 from reco.lists.query import ListQuery, ListServices
@@ -47,13 +47,10 @@ from reco.models.artifact import build_item_columns
 from reco.models.text_index import build_text_index
 from reco.recommendations.facts import SCORED_EVENTS
 from reco.recommendations.service import RecommendationServices
-from reco.records import Event, Item, Page, User
-from reco.registry import ModelRecord
+from reco.records import Event, Item, User
 from reco.schemas.lists import Context, Recommendation, RecommendationGroup, RecommendationList
 from reco.schemas.models import DEFAULT_EVENT_WEIGHTS
-from reco.schemas.scenarios import Scenario
-from reco.serving.attributes import parse_rules
-from reco.serving.cache import ModelCache, ServingModel
+from reco.serving.cache import ModelCache
 from reco.serving.scoring import score_candidates
 
 K, USER, USER_ROW, ROUNDS, TENANT, CONTEXT_ID = 20, "user-00007", 7, 5, "bench", "101"
@@ -83,17 +80,6 @@ def shop(n: int, rng: np.random.Generator) -> tuple[ModelArtifact, dict[str, dic
     return artifact, items
 
 
-class Models:
-    """ModelCache: one warm model, as a container serves between registry checks."""
-
-    def __init__(self, artifact: ModelArtifact) -> None:
-        record = ModelRecord("als-main", "als", status="ready", current_version=3, updated_at="2026-01-01T00:00:00Z")
-        self.model = ServingModel(record, 3, artifact, parse_rules({}))
-
-    def serving(self, tenant: str, allowlist: Sequence[str] | None = None) -> ServingModel:
-        return self.model
-
-
 def recent_events(n_items: int) -> list[Event]:
     """The user's 50 newest events, newest first: 25 items, each twice, every 2 hours back from NOW."""
     step = max(1, n_items // N_EVENT_ITEMS - 1)
@@ -103,18 +89,6 @@ def recent_events(n_items: int) -> list[Event]:
         at = NOW - timedelta(hours=2 * i + 0.5)
         events.append(Event(f"ev-{i:03d}", f"item-{(i % N_EVENT_ITEMS) * step:07d}", kind, at, user_id=USER))
     return events
-
-
-class Events:
-    """EventReader: a fixed page of the user's recent events."""
-
-    def __init__(self, events: list[Event]) -> None:
-        self.events = events
-
-    def recent_page(
-        self, tenant: str, *, user_id: str | None = None, session_id: str | None = None, limit: int = 50
-    ) -> Page[Event]:
-        return Page(self.events[:limit] if user_id == USER else [])
 
 
 class Catalog:
@@ -143,19 +117,6 @@ class Catalog:
         return {item_id: item for item_id, item in found.items() if item is not None}
 
 
-class NoScenarios:
-    def get(self, tenant: str, reco_type: str, name: str) -> Scenario | None:
-        return None
-
-    def default_name(self, tenant: str, reco_type: str) -> str | None:
-        return None
-
-
-class Decisions:
-    def record(self, tenant: str, decision: Decision) -> None:
-        pass
-
-
 class Contexts:
     """ContextRepository: one context, grouping by category."""
 
@@ -175,11 +136,6 @@ class Contexts:
 
     def page(self, tenant: str, limit: int, cursor: str | None) -> tuple[list[Context], str | None]:
         raise NotImplementedError
-
-
-def top(scores: np.ndarray) -> np.ndarray:
-    part = np.argpartition(-scores, K - 1)[:K]
-    return part[np.argsort(-scores[part])]
 
 
 def flat(response: RecommendationList) -> list[Recommendation]:
@@ -215,8 +171,8 @@ def main() -> None:
     vector = model.user_factors[USER_ROW]
     events = recent_events(n_items)
     items = Catalog(properties)
-    models = cast(ModelCache, Models(artifact))  # serving() is all a list request asks of it
-    recommendations = RecommendationServices(models, Events(events), items, NoScenarios(), Decisions())
+    models = cast(ModelCache, OneModel(artifact, version=3))  # serving() is all a list request asks of it
+    recommendations = RecommendationServices(models, UserEvents(USER, events), items, NoScenarios(), DroppedDecisions())
     services = ListServices(recommendations, Contexts(), items)
 
     def request(query: ListQuery) -> RecommendationList:
@@ -247,7 +203,7 @@ def main() -> None:
         "auto section (first call)": auto,
     }
     paths: list[tuple[str, Callable[[], Any]]] = [
-        (f"bound: item_factors @ user + argpartition top {K}", lambda: top(model.item_factors @ vector))
+        (f"bound: item_factors @ user + argpartition top {K}", lambda: bound_top(model.item_factors @ vector, K))
     ]
     notes = []
     for name, query in queries.items():

@@ -177,8 +177,9 @@ def synthetic(n_items: int, rng: np.random.Generator) -> ModelArtifact:
     )
 
 
-def bound_top(scores: F32) -> I64:
-    part = np.argpartition(-scores, N - 1)[:N]
+def bound_top(scores: F32, k: int = N) -> I64:
+    """The plain-numpy lower bound's selection: ``argpartition`` of the best ``k``, then their order."""
+    part = np.argpartition(-scores, k - 1)[:k]
     return part[np.argsort(-scores[part])]
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.models import USERS, blas_limit, synthetic
+from bench.models import USERS, blas_limit, bound_top, synthetic
 from bench.timing import peak_kib, timed
 from reco.models import ModelArtifact
 from reco.models.als import ALS
@@ -189,14 +189,9 @@ def bare_masks(artifact: ModelArtifact) -> tuple[Callable[[], Any], int]:
 
     def run() -> Any:
         rows = eligible()
-        return rows[top((model.item_factors @ vector)[rows])]
+        return rows[bound_top((model.item_factors @ vector)[rows], K)]
 
     return run, len(eligible())
-
-
-def top(scores: np.ndarray) -> np.ndarray:
-    part = np.argpartition(-scores, K - 1)[:K]
-    return part[np.argsort(-scores[part])]
 
 
 def main() -> None:
@@ -232,7 +227,7 @@ def main() -> None:
 
     floor, n_eligible = bare_masks(artifact)
     paths: list[tuple[str, Callable[[], Any]]] = [
-        ("bound: item_factors @ user + argpartition top 10", lambda: top(model.item_factors @ vector)),
+        ("bound: item_factors @ user + argpartition top 10", lambda: bound_top(model.item_factors @ vector, K)),
         ("bound + 10 masks (hand-written numpy)", floor),
     ]
     for label, doc in cases().items():
