@@ -30,7 +30,7 @@ import numpy as np
 from reco.customer.logs import RequestLogs, decision_log, sequence_log
 from reco.decisions import Decision
 from reco.errors import BadRequest
-from reco.models import ModelArtifact
+from reco.models import ItemColumns, ModelArtifact
 from reco.models.artifact import column_key
 from reco.models.interactions import F32, Bools, Strs
 from reco.recommendations.facts import Requester
@@ -168,15 +168,19 @@ def _template_scores(
     return request_scores(plan, services)  # a known seed outside the model: trending, with a warning
 
 
+def _require_property(columns: ItemColumns, name: str, use: str) -> None:
+    """A 400 when the serving model's items lack a property the request relies on (``use`` says how)."""
+    if name not in columns.names():
+        raise BadRequest(
+            f"{use}, which the serving model's items do not carry: send it with the items and retrain",
+            data={"property": name},
+        )
+
+
 def _recency(artifact: ModelArtifact, name: str) -> F32:
     """Newest highest: the dense rank of each item's date (exact, where float32 epoch seconds would round)."""
     columns = artifact.columns
-    if name not in columns.names():
-        raise BadRequest(
-            f"the new_arrivals template orders items by their '{name}' property, which the serving model's items "
-            "do not carry: send it with the items and retrain",
-            data={"property": name},
-        )
+    _require_property(columns, name, f"the new_arrivals template orders items by their '{name}' property")
     kind = columns.kind(name)
     column = columns.columns[column_key(name)]
     if kind == "number":
@@ -220,12 +224,7 @@ def _price_mask(artifact: ModelArtifact, name: str, price_range: PriceRange | No
     if price_range is None or (price_range.min is None and price_range.max is None):
         return None
     columns = artifact.columns
-    if name not in columns.names():
-        raise BadRequest(
-            f"customer_preferences.price_range filters on the '{name}' property, which the serving model's items "
-            "do not carry: send it with the items and retrain",
-            data={"property": name},
-        )
+    _require_property(columns, name, f"customer_preferences.price_range filters on the '{name}' property")
     if columns.kind(name) != "number":
         raise BadRequest(
             f"customer_preferences.price_range needs '{name}' to hold numbers, not {columns.kind(name)}",
@@ -237,12 +236,7 @@ def _price_mask(artifact: ModelArtifact, name: str, price_range: PriceRange | No
 def _category_mask(artifact: ModelArtifact, name: str, categories: list[str]) -> Bools:
     """Items whose category (a string, or any element of an array) is one of ``categories``."""
     columns = artifact.columns
-    if name not in columns.names():
-        raise BadRequest(
-            f"customer_preferences.categories are matched against the '{name}' property, which the serving "
-            "model's items do not carry: send it with the items and retrain",
-            data={"property": name},
-        )
+    _require_property(columns, name, f"customer_preferences.categories are matched against the '{name}' property")
     kind = columns.kind(name)
     if kind in ("string", "strings"):
         return columns.isin(name, categories)
