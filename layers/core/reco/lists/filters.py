@@ -67,7 +67,8 @@ import difflib
 import json
 import math
 import re
-from collections.abc import Callable, MutableMapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, NoReturn
 
@@ -77,6 +78,7 @@ from reco.errors import ItemPropertyNotFound, MalformedFilter, WrongDataType, Wr
 from reco.models.artifact import ItemColumns, Kind
 from reco.models.interactions import I64, Bools
 from reco.models.text_index import TextIndex, tokenize
+from reco.recommendations.case import keep_mask
 from reco.scenarios.filters import MAX_IN_VALUES, filter_mask
 
 MAX_FILTERS: Final = 20
@@ -365,7 +367,7 @@ def filters_mask(
     columns: ItemColumns,
     texts: TextIndex,
     rows: I64 | None = None,
-    cache: MutableMapping[str, Bools] | None = None,
+    cache: OrderedDict[str, Bools] | None = None,
 ) -> Bools:
     """Which items pass: ``AND(and-filters) & OR(or-filters)``, aligned with ``rows`` (all items if None).
 
@@ -385,25 +387,12 @@ def filters_mask(
             except (ItemPropertyNotFound, WrongDataType, WrongOpUse) as error:
                 _failer(rule.source, rule.text)(error.message)
             if cache is not None and rows is None:
-                hits.flags.writeable = False
-                _remember(cache, key, hits, columns.n_items)
+                keep_mask(cache, key, hits, columns.n_items)
         if rule.logic == "or":
             any_or = hits if any_or is None else any_or | hits
         else:
             mask &= hits
     return mask if any_or is None else mask & any_or
-
-
-MASK_CACHE_BYTES = 16 * 1024 * 1024  # shared with the scenario filters' masks of the same artifact
-
-
-def _remember(cache: MutableMapping[str, Bools], key: str, mask: Bools, n: int) -> None:
-    cache[key] = mask
-    while len(cache) > max(1, MASK_CACHE_BYTES // max(n, 1)):
-        try:
-            cache.pop(next(iter(cache)))  # the oldest computed goes first
-        except (KeyError, StopIteration, RuntimeError):  # another thread of the local runner got there first
-            break
 
 
 def _word(value: Any) -> str:

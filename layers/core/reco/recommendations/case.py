@@ -10,6 +10,7 @@ depth a page needs: pages are slices of one deterministic list, so they never ov
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -154,6 +155,13 @@ def _all_of(filters: Sequence[Resolved], artifact: ModelArtifact, rows: I64 | No
     if cached is not None:
         return cached  # (least recently *computed* goes first: no reordering shared between threads)
     mask = _evaluate(filters, artifact, None, n)
+    keep_mask(cache, key, mask, n)
+    return mask
+
+
+def keep_mask(cache: OrderedDict[str, Bools], key: str, mask: Bools, n: int) -> None:
+    """Store a whole-catalog mask (made read-only) in a loaded artifact's ``filter_masks``, oldest
+    computed dropped first beyond ``MASK_CACHE_BYTES``; scenario and list filters share the budget."""
     mask.flags.writeable = False
     cache[key] = mask
     while len(cache) > max(1, MASK_CACHE_BYTES // max(n, 1)):
@@ -161,7 +169,6 @@ def _all_of(filters: Sequence[Resolved], artifact: ModelArtifact, rows: I64 | No
             cache.popitem(last=False)
         except KeyError:  # another thread of the local runner emptied it first
             break
-    return mask
 
 
 def _accepting(filters: Sequence[Resolved], artifact: ModelArtifact) -> Callable[[I64], Bools] | None:
