@@ -1,14 +1,15 @@
-"""In-memory AWS for the local runner: a moto server, with tables and bucket built from template.yaml."""
+"""The local runner's AWS: DynamoDB and S3 on the local disk (local.endpoint), tables and bucket from template.yaml."""
 
 from __future__ import annotations
 
-import logging
 import os
 import socket
+from pathlib import Path
 from typing import Any
 
 import boto3
 
+from local.endpoint import LocalAws
 from local.template import resources
 
 LOCAL_REGION = "us-east-1"
@@ -33,16 +34,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_moto_server() -> Any:
-    """Start moto's server in a thread on a free loopback port; returns it (``.stop()`` to end)."""
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per AWS call drowns the API's logs
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    use_fake_credentials(f"http://127.0.0.1:{port}")
-    return server
+def start_local_aws(data_dir: Path | None) -> LocalAws:
+    """DynamoDB and S3 under ``data_dir`` (a throwaway folder when None): served over HTTP on a free
+    loopback port for other processes, and answered in this process for boto3's default session."""
+    local_aws = LocalAws(data_dir)
+    use_fake_credentials(local_aws.serve())
+    local_aws.install()
+    local_aws.sweep_expired_items()
+    return local_aws
 
 
 def _table_arguments(name: str, props: dict[str, Any]) -> dict[str, Any]:
@@ -67,13 +66,20 @@ def local_resource_names() -> dict[str, str]:
 def provision_resources() -> dict[str, str]:
     """Create every DynamoDB table and S3 bucket that template.yaml declares, from its own definitions.
 
-    Returns ``{logical_id: local name}`` for resolving ``!Ref`` in function environments.
+    Tables that exist already (a persistent local store) keep their items; indexes the template
+    added or dropped since are created (and filled) or deleted. Returns ``{logical_id: local name}``
+    for resolving ``!Ref`` in function environments.
     """
     names = local_resource_names()
     dynamodb = boto3.client("dynamodb")
+    existing = set(dynamodb.list_tables()["TableNames"])
     for logical_id, res in resources("AWS::DynamoDB::Table").items():
         props = res["Properties"]
-        dynamodb.create_table(**_table_arguments(names[logical_id], props))
+        arguments = _table_arguments(names[logical_id], props)
+        if names[logical_id] in existing:
+            _update_indexes(dynamodb, arguments)
+            continue
+        dynamodb.create_table(**arguments)
         ttl = props.get("TimeToLiveSpecification")
         if ttl and ttl.get("Enabled"):
             dynamodb.update_time_to_live(
@@ -81,6 +87,22 @@ def provision_resources() -> dict[str, str]:
                 TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
             )
     s3 = boto3.client("s3")
+    buckets = {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}
     for logical_id in resources("AWS::S3::Bucket"):
-        s3.create_bucket(Bucket=names[logical_id])
+        if names[logical_id] not in buckets:
+            s3.create_bucket(Bucket=names[logical_id])
     return names
+
+
+def _update_indexes(dynamodb: Any, wanted: dict[str, Any]) -> None:
+    table = dynamodb.describe_table(TableName=wanted["TableName"])["Table"]
+    have = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
+    want = {index["IndexName"]: index for index in wanted.get("GlobalSecondaryIndexes", [])}
+    updates: list[dict[str, Any]] = [{"Delete": {"IndexName": name}} for name in have - want.keys()]
+    updates += [{"Create": want[name]} for name in want.keys() - have]
+    if updates:
+        dynamodb.update_table(
+            TableName=wanted["TableName"],
+            AttributeDefinitions=wanted["AttributeDefinitions"],
+            GlobalSecondaryIndexUpdates=updates,
+        )

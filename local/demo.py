@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 
 from reco.demo import generate_demo
@@ -20,6 +21,15 @@ DEMO_ATTRIBUTES = {
     "stock": {"effect": "demote", "when": {"op": "eq", "value": 0}, "weight": 2.0},
     "on_sale": {"effect": "boost", "when": {"op": "eq", "value": True}, "weight": 0.1},
 }
+
+
+def ensure_demo(tenant: str = DEMO_TENANT, model_id: str = DEMO_MODEL) -> str:
+    """Load and train the demo tenant unless a store kept from an earlier run already has its model."""
+    record = model_registry().get(tenant, model_id)
+    if record is not None and record.current_version is not None:
+        return f"demo tenant '{tenant}': kept from an earlier run (model '{model_id}' v{record.current_version})"
+    print("loading the demo tenant and training its model ...", file=sys.stderr, flush=True)
+    return seed_demo(tenant, model_id)
 
 
 def seed_demo(tenant: str = DEMO_TENANT, model_id: str = DEMO_MODEL) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from local.aws import local_resource_names, provision_resources, use_fake_credentials
+from local.endpoint import LocalAws
 from local.template import ROOT, function_environment
 
 # Before any function module is imported: they read settings from the environment once.
@@ -28,9 +29,34 @@ from reco.stores.aws import reset_clients  # noqa: E402
 EVENTS_DIR = ROOT / "events"
 
 
+# Store tests run against every AWS the product can meet off AWS: moto (the other tests) and the local
+# store that `make run` keeps its data in. A module opts in with `pytestmark = pytest.mark.store_contract`.
+STORE_BACKENDS = ("moto", "local")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "store_contract: run the module's `aws` tests against every store backend")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "aws" in metafunc.fixturenames and metafunc.definition.get_closest_marker("store_contract"):
+        metafunc.parametrize("aws", STORE_BACKENDS, indirect=True)
+
+
 @pytest.fixture
-def aws() -> Iterator[dict[str, str]]:
-    """A fresh in-memory AWS with every table and bucket of template.yaml."""
+def aws(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """A fresh AWS with every table and bucket of template.yaml: moto's, or the local store in a temporary folder."""
+    if getattr(request, "param", "moto") == "local":
+        local_aws = LocalAws(None)
+        local_aws.install()
+        reset_clients()
+        try:
+            yield provision_resources()
+        finally:
+            local_aws.uninstall()
+            local_aws.close()
+            reset_clients()
+        return
     with mock_aws():
         reset_clients()
         yield provision_resources()

@@ -16,6 +16,9 @@ from reco.stores import catalog_store, event_store, model_registry
 SHARED_ML100K = Path(__file__).resolve().parents[2].parent / "shared/data/ml-100k"
 
 
+pytestmark = pytest.mark.store_contract  # against moto and the local store
+
+
 @contextmanager
 def freeze_later() -> Iterator[None]:
     """time.time() an hour later: the import shifts its timestamps to end at a different now."""
@@ -54,7 +57,7 @@ def test_import_movielens_then_train_then_evaluate(
     assert [(e.item_id, e.type, e.value) for e in events] == [("3", "rating", 5), ("1", "rating", 3)]
     # A re-import stores nothing twice, even though its timestamps are shifted to a later "now".
     assert main(["--tenant", "films", "import-movielens", str(tmp_path / "ml")]) == 0
-    assert "events: 5 accepted, 0 rejected" in capsys.readouterr().out
+    assert "events: 5 accepted (5 of them already stored), 0 rejected" in capsys.readouterr().out
     assert len(event_store().recent_page("films", user_id="2").records) == 2
     with freeze_later():
         assert main(["--tenant", "films", "import-movielens", str(tmp_path / "ml")]) == 0

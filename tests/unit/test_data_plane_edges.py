@@ -22,6 +22,8 @@ from reco.stores.services import model_cache, training_launcher, training_servic
 from reco.training.dataset import MAX_EVENT_WEIGHT, event_weight
 from reco.training.service import TrainingJob, request_training, run_training
 
+pytestmark = pytest.mark.store_contract  # against moto and the local store
+
 BASE = {"user_id": "u1", "item_ids": ["a"], "model_id": "m"}
 
 

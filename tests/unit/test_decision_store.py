@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from reco.decisions import Decision
 from reco.settings import get_settings
 from reco.stores.aws import dynamodb_table, tenant_key
 from reco.stores.decisions import decision_store
+
+pytestmark = pytest.mark.store_contract  # against moto and the local store
 
 
 def test_a_reused_id_keeps_the_first_decision(aws: dict[str, str]) -> None:

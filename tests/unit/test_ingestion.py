@@ -23,6 +23,8 @@ from reco.schemas.catalog import ItemRow, check_number
 from reco.schemas.events import EventRow, parse_timestamp
 from reco.stores.codec import from_dynamo, to_dynamo
 
+pytestmark = pytest.mark.store_contract  # against moto and the local store
+
 NOW = datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
 
 

@@ -17,6 +17,8 @@ from reco.stores import catalog_store, event_store
 from reco.stores.catalog import CatalogStore
 from reco.stores.events import SHARDS, EventStore, shard_of
 
+pytestmark = pytest.mark.store_contract  # against moto and the local store
+
 NOW = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
 STAMP = "2026-05-01T12:00:00.000Z"
 

@@ -23,6 +23,8 @@ from reco.stores.catalog import CatalogStore, PropertyKind, property_kind, store
 from reco.stores.scenarios import ScenarioStore
 
 P, G = "profile_to_items", "generic_input_to_items"
+pytestmark = pytest.mark.store_contract  # against moto and the local store
+
 NOW = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
 # The reference's request and response examples (scenarios-api.txt), by the names they are stored under.
 REFERENCE = {

@@ -17,6 +17,8 @@ from reco.stores.launchers import LambdaTrainingLauncher
 from reco.training.service import TrainingJob
 from tests.conftest import EVENTS_DIR, LambdaContext
 
+pytestmark = pytest.mark.store_contract  # against moto and the local store
+
 
 def seed(tenant: str = "acme") -> None:
     now = datetime.now(UTC).replace(microsecond=0)

@@ -10,18 +10,53 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from reco.cli.errors import CommandError, describe_error
 
 LOCAL_ENDPOINT_FILE = Path(".local/aws-endpoint.json")
+ENDPOINT_CHECK_SECONDS = 2.0
 
 
 def use_local_runner() -> None:
-    """Point boto3 and the settings at the in-memory AWS that ``make run`` wrote down."""
+    """Point boto3 and the settings at the local AWS that a running ``make run`` wrote down."""
     if not LOCAL_ENDPOINT_FILE.exists():
-        raise SystemExit("no local runner found: start `make run` first (it writes .local/aws-endpoint.json)")
-    os.environ.update(json.loads(LOCAL_ENDPOINT_FILE.read_text()))
+        raise CommandError(
+            "no local runner found: start `make run` in this folder first (it writes .local/aws-endpoint.json)"
+        )
+    try:
+        written = json.loads(LOCAL_ENDPOINT_FILE.read_text())
+        pid, environment = int(written["pid"]), dict(written["environment"])
+        endpoint = urlsplit(environment["AWS_ENDPOINT_URL"])
+    except (ValueError, KeyError, TypeError):
+        raise CommandError(
+            f"{LOCAL_ENDPOINT_FILE} is not a runner's endpoint file: delete it and start `make run`"
+        ) from None
+    if not _process_alive(pid):
+        raise CommandError(
+            f"{LOCAL_ENDPOINT_FILE} is stale: the runner that wrote it (pid {pid}) is gone. Start `make run` again"
+        )
+    try:
+        socket.create_connection((endpoint.hostname, endpoint.port or 80), ENDPOINT_CHECK_SECONDS).close()
+    except OSError:
+        raise CommandError(
+            f"the local runner (pid {pid}) does not answer at {endpoint.geturl()}: restart `make run`"
+        ) from None
+    os.environ.update(environment)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -66,15 +101,22 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.local:
-        use_local_runner()
-    from reco.cli import commands  # after --local: stores read their settings on first use
-
-    command = args.command.replace("-", "_")
     try:
-        return int(getattr(commands, command)(args))
-    except (FileNotFoundError, ValueError, LookupError) as error:
-        print(f"reco {args.command}: {error}", file=sys.stderr)
+        if args.local:
+            use_local_runner()
+        # The commands print what they did; the JSON log is the functions' (RECO_LOG_LEVEL=INFO shows it).
+        os.environ["POWERTOOLS_LOG_LEVEL"] = os.environ.get("RECO_LOG_LEVEL", "CRITICAL")
+        from reco.cli import commands  # after --local: stores read their settings on first use
+
+        return int(getattr(commands, args.command.replace("-", "_"))(args))
+    except KeyboardInterrupt:
+        print(f"reco {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # one line that says what to do, never a traceback
+        message = describe_error(error)
+        if message is None:
+            raise
+        print(f"reco {args.command}: {message}", file=sys.stderr)
         return 2
 
 

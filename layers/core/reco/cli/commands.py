@@ -8,39 +8,51 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
+import numpy as np
+
 from reco.cli.output import print_table, progress
+from reco.datasets.movielens import Ratings
 from reco.demo import generate_demo
 from reco.evaluation import evaluate as evaluate_model
 from reco.evaluation import format_table, quality_table, split_by_time
-from reco.imports import batches, event_rows, item_rows, read_movielens, shift_to
+from reco.imports import batches, check_within_retention, event_rows, fit_to_retention, item_rows, read_movielens
 from reco.ingestion import ingest_events, ingest_items, ingest_users
 from reco.models import RECIPES, fit_recipe, resolve_params
 from reco.records import IngestResult
 from reco.registry import ModelRecord
 from reco.schemas.models import DEFAULT_EVENT_WEIGHTS
+from reco.settings import get_settings
 from reco.stores import catalog_store, event_store, model_registry
 from reco.stores.services import training_services
 from reco.training.dataset import build_interactions
 from reco.training.service import TrainingJob, run_training
 
+MAX_PRINTED_REJECTIONS = 5
+
 
 def _import(kind: str, tenant: str, rows: Iterable[dict[str, Any]], total: int | None) -> int:
-    """Write rows in API-sized batches; print rejected rows (never dropped silently)."""
+    """Write rows in API-sized batches; report rejected rows (never dropped silently, never thousands of lines)."""
     writers: dict[str, Callable[..., IngestResult]] = {
         "items": ingest_items,
         "users": ingest_users,
         "events": partial(ingest_events, bulk=True),
     }
     ingest = writers[kind]
-    accepted = rejected = 0
-    bar = progress(batches(iter(rows)), total=None if total is None else -(-total // 1000), desc=kind)
+    accepted = duplicates = rejected = offset = 0
+    bar = progress(batches(iter(rows)), total=None if total is None else -(-total // 1000), desc=kind, unit="batches")
     for batch in bar:
         result = ingest(tenant, batch, _store_for(kind))
         accepted += result.accepted
-        rejected += len(result.rejected)
-        for rejection in result.rejected[:5]:
-            print(f"  rejected {kind} row {rejection.index}: {rejection.error}")
-    print(f"{kind}: {accepted} accepted, {rejected} rejected")
+        duplicates += result.duplicates
+        for rejection in result.rejected:
+            if rejected < MAX_PRINTED_REJECTIONS:
+                print(f"  rejected {kind} row {offset + rejection.index}: {rejection.error}")
+            rejected += 1
+        offset += len(batch)
+    if rejected > MAX_PRINTED_REJECTIONS:
+        print(f"  ... and {rejected - MAX_PRINTED_REJECTIONS:,} more rejected rows")
+    already = f" ({duplicates:,} of them already stored)" if duplicates else ""
+    print(f"{kind}: {accepted:,} accepted{already}, {rejected:,} rejected")
     return rejected
 
 
@@ -48,9 +60,20 @@ def _store_for(kind: str) -> Any:
     return event_store() if kind == "events" else catalog_store()
 
 
+def _placed_times(ratings: Ratings, keep_timestamps: bool) -> np.ndarray:
+    """The events' timestamps inside the event retention, decided for the whole import up front."""
+    retention = get_settings().event_ttl_days
+    if keep_timestamps:
+        check_within_retention(ratings.timestamps, retention)
+        return ratings.timestamps
+    fit = fit_to_retention(ratings.timestamps, retention)
+    print(fit.summary)
+    return fit.timestamps
+
+
 def import_movielens(args: argparse.Namespace) -> int:
     ratings = read_movielens(args.directory)
-    times = ratings.timestamps if args.keep_timestamps else shift_to(ratings.timestamps)
+    times = _placed_times(ratings, args.keep_timestamps)
     bad = _import("items", args.tenant, item_rows(ratings), len(ratings.items))
     bad += _import("events", args.tenant, event_rows(ratings, times, prefix="ml"), len(ratings))
     return 1 if bad else 0
@@ -60,7 +83,7 @@ def import_csv(args: argparse.Namespace) -> int:
     from reco.datasets.movielens import read_ratings_csv
 
     ratings = read_ratings_csv(args.path, args.user_col, args.item_col, args.value_col, args.time_col, args.delimiter)
-    times = ratings.timestamps if args.keep_timestamps else shift_to(ratings.timestamps)
+    times = _placed_times(ratings, args.keep_timestamps)
     return 1 if _import("events", args.tenant, event_rows(ratings, times, prefix="csv"), len(ratings)) else 0
 
 

@@ -9,14 +9,14 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-def progress(items: Iterable[T], total: int | None = None, desc: str = "") -> Iterator[T]:
+def progress(items: Iterable[T], total: int | None = None, desc: str = "", unit: str = "rows") -> Iterator[T]:
     """A progress bar on a terminal (tqdm), plain iteration elsewhere."""
     try:
         from tqdm import tqdm
     except ImportError:  # the Lambda layer does not ship tqdm
         yield from items
         return
-    yield from tqdm(items, total=total, desc=desc, unit="rows", disable=not sys.stderr.isatty())
+    yield from tqdm(items, total=total, desc=desc, unit=unit, disable=not sys.stderr.isatty())
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
