@@ -13,6 +13,7 @@ import tomllib
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import jwt
 import pytest
@@ -30,11 +31,17 @@ def runtime_env(**extra: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[tuple[str, subprocess.Popen[str]]]:
+def runner_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The runner's working folder: its .local/ (store, endpoint file) is its own, not the checkout's."""
+    return tmp_path_factory.mktemp("runner")
+
+
+@pytest.fixture(scope="module")
+def server(runner_dir: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "local.serve"],
-        cwd=ROOT,
+        cwd=runner_dir,
         env=runtime_env(PORT=str(port)),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -121,10 +128,10 @@ def test_the_readme_curl_ranks_with_the_trained_demo_model(server: tuple[str, su
     assert "fallback" not in body
 
 
-def test_reco_local_evaluates_the_demo_model(server: tuple[str, subprocess.Popen[str]]) -> None:
+def test_reco_local_evaluates_the_demo_model(server: tuple[str, subprocess.Popen[str]], runner_dir: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "reco", "--local", "evaluate", "demo-als", "--k", "10"],
-        cwd=ROOT,
+        cwd=runner_dir,
         capture_output=True,
         text=True,
         timeout=120,

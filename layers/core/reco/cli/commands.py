@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -107,7 +108,7 @@ def train(args: argparse.Namespace) -> int:
     version = run_training(job, training_services())
     if version is None:
         failed = registry.get(args.tenant, args.model)
-        print(f"training failed: {failed.reason if failed else 'unknown'}")
+        print(f"reco train: training failed: {failed.reason if failed else 'unknown'}", file=sys.stderr)
         return 1
     print(f"{args.model}: version {version.version} published")
     print_table([{"metric": name, "value": value} for name, value in version.metrics.items()])
