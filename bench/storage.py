@@ -150,7 +150,13 @@ def lower_bound(rows: int) -> None:
 
 # ------------------------------------------------------------------------------------------ ingest and reads under it
 def ingest_with_reads(folder: Path) -> None:
-    with running(folder / "ingest", demo=True) as runner:
+    _ingest_with_reads(folder / "ingest", "")
+    # The same run with no per-function limit: what the limit is for.
+    _ingest_with_reads(folder / "ingest-unlimited", " (no per-function limit)", RECO_FUNCTION_CONCURRENCY="0")
+
+
+def _ingest_with_reads(folder: Path, label: str, **env: str) -> None:
+    with running(folder, demo=True, **env) as runner:
         headers = bearer("ingest")
         batches = [
             [
@@ -184,7 +190,7 @@ def ingest_with_reads(folder: Path) -> None:
         reader.join()
         server_errors = sum(status >= 500 for status in statuses)
         report(
-            f"POST /v1/events, {INGEST_CLIENTS} clients x {INGEST_BATCH:,}-event batches, {INGEST_EVENTS:,} events",
+            f"POST /v1/events, {INGEST_CLIENTS} clients x {INGEST_BATCH:,}-event batches, {INGEST_EVENTS:,} events{label}",
             INGEST_EVENTS / wall,
             "events/s",
             ">= 1,000 events/s, 0 x 5xx",
@@ -194,7 +200,7 @@ def ingest_with_reads(folder: Path) -> None:
         for name, samples in (("POST /v1/recommend", reads[0::2]), ("GET /v1/recommendations", reads[1::2])):
             p99 = _percentile(samples, 99)
             report(
-                f"{name} during that ingest, p99 ({len(samples)} requests)",
+                f"{name} during that ingest, p99 ({len(samples)} requests){label}",
                 p99,
                 "ms",
                 "<= 500 ms",

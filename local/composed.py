@@ -22,7 +22,7 @@ def compose_app() -> FastAPI:
     return build_app(*function_routers().values(), title="reco", openapi=True)
 
 
-def gateway_settings(throttling: bool = True) -> GatewaySettings:
+def gateway_settings(throttling: bool = True, function_concurrency: int = 0) -> GatewaySettings:
     (api,) = resources("AWS::Serverless::HttpApi").values()
     cors = api["Properties"].get("CorsConfiguration", {})
     return GatewaySettings(
@@ -31,6 +31,7 @@ def gateway_settings(throttling: bool = True) -> GatewaySettings:
         throttle_rate=float(parameter_default("ThrottlingRateLimit")),
         throttle_burst=int(parameter_default("ThrottlingBurstLimit")),
         throttling=throttling,
+        function_concurrency=function_concurrency,
         cors_origins=tuple(cors.get("AllowOrigins", ("*",))),
         cors_headers=tuple(cors.get("AllowHeaders", ())),
         cors_methods=tuple(cors.get("AllowMethods", ())),
@@ -41,7 +42,7 @@ def throttling_enabled() -> bool:
     return os.environ.get("RECO_THROTTLING", "on").lower() not in {"0", "off", "false", "no"}
 
 
-def gateway_app(throttling: bool | None = None) -> LocalGateway:
+def gateway_app(throttling: bool | None = None, function_concurrency: int = 0) -> LocalGateway:
     """The composed app behind the emulated API Gateway: what ``make run`` serves."""
     enabled = throttling_enabled() if throttling is None else throttling
-    return LocalGateway(compose_app(), gateway_settings(throttling=enabled))
+    return LocalGateway(compose_app(), gateway_settings(enabled, function_concurrency))

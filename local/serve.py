@@ -24,6 +24,8 @@ ENDPOINT_KEYS = (
     "AWS_SESSION_TOKEN",
     "AWS_DEFAULT_REGION",
 )
+# Requests each function runs at once (RECO_FUNCTION_CONCURRENCY); measured in bench/storage.py.
+FUNCTION_CONCURRENCY = 2
 # Requests still running this long after Ctrl-C are cut off: a stop never waits on a long import.
 GRACEFUL_STOP_SECONDS = 3
 
@@ -90,11 +92,12 @@ def main() -> None:
 
         import uvicorn
 
-        from local.composed import gateway_app, gateway_settings
+        from local.composed import gateway_app
         from reco.api.app import tune_gc_for_requests
 
-        app = gateway_app()
-        settings = gateway_settings()
+        concurrency = int(os.environ.get("RECO_FUNCTION_CONCURRENCY", str(FUNCTION_CONCURRENCY)))
+        app = gateway_app(function_concurrency=concurrency)
+        settings = app.settings
         tune_gc_for_requests()
         throttle = (
             f"burst {settings.throttle_burst}, {settings.throttle_rate:g} req/s per route"

@@ -35,7 +35,7 @@ router = APIRouter(tags=["catalog"])
     summary="Upsert up to 1,000 items (each row replaces that item's properties)",
     responses=BATCH,
 )
-async def put_items(
+def put_items(
     body: PutItemsRequest, identity: Identity = Depends(require_roles(*CATALOG_ROLES))
 ) -> IngestResponse:
     return IngestResponse.of(ingest_items(identity.tenant, body.items, catalog_store()))
@@ -47,7 +47,7 @@ async def put_items(
     summary="List the catalog's items in id order, a page at a time",
     responses={**COMMON, 400: {"description": "Malformed cursor, or a cursor of another list"}},
 )
-async def get_items(
+def get_items(
     limit: Limit = 20, cursor: Cursor = None, identity: Identity = Depends(require_roles(*CATALOG_ROLES))
 ) -> ItemPage:
     return ItemPage.of(list_items(identity.tenant, catalog_store(), cursor=cursor, limit=limit))
@@ -59,7 +59,7 @@ async def get_items(
     summary="One item and its properties",
     responses={**COMMON, 404: {"description": "Unknown item"}},
 )
-async def get_item(item_id: ItemId, identity: Identity = Depends(require_roles(*CATALOG_ROLES))) -> ItemResponse:
+def get_item(item_id: ItemId, identity: Identity = Depends(require_roles(*CATALOG_ROLES))) -> ItemResponse:
     return ItemResponse.of(find_item(identity.tenant, item_id, catalog_store()))
 
 
@@ -70,7 +70,7 @@ async def get_item(item_id: ItemId, identity: Identity = Depends(require_roles(*
     summary="Delete an item (trained models keep their own copy until they are retrained)",
     responses={**COMMON, 404: {"description": "Unknown item"}},
 )
-async def delete_item(item_id: ItemId, identity: Identity = Depends(require_roles(*CATALOG_ROLES))) -> Response:
+def delete_item(item_id: ItemId, identity: Identity = Depends(require_roles(*CATALOG_ROLES))) -> Response:
     remove_item(identity.tenant, item_id, catalog_store())
     return Response(status_code=204, media_type="application/json")
 
@@ -81,7 +81,7 @@ async def delete_item(item_id: ItemId, identity: Identity = Depends(require_role
     summary="Upsert up to 1,000 users' properties (each row replaces that user's properties)",
     responses=BATCH,
 )
-async def put_users(
+def put_users(
     body: PutUsersRequest, identity: Identity = Depends(require_roles(*CATALOG_ROLES))
 ) -> IngestResponse:
     return IngestResponse.of(ingest_users(identity.tenant, body.users, catalog_store()))
@@ -93,7 +93,7 @@ async def put_users(
     summary="One user's properties",
     responses={**COMMON, 404: {"description": "Unknown user"}},
 )
-async def get_user(user_id: UserId, identity: Identity = Depends(require_roles(*CATALOG_ROLES))) -> UserResponse:
+def get_user(user_id: UserId, identity: Identity = Depends(require_roles(*CATALOG_ROLES))) -> UserResponse:
     return UserResponse.of(find_user(identity.tenant, user_id, catalog_store()))
 
 

@@ -63,7 +63,7 @@ def _request_id(request: Request, from_query: str | None) -> str:
     summary="Ranked recommendation objects for a user or an item",
     responses=ERRORS,
 )
-async def get_recommendations(
+def get_recommendations(
     request: Request,
     user_id: Id = None,
     item_id: Annotated[
@@ -141,7 +141,7 @@ ContextId = Annotated[str, Path(max_length=32, description="A number such as 101
 @router.put(
     "/v1/contexts/{context_id}", response_model=ContextWritten, summary="Create or replace a context", responses=ERRORS
 )
-async def put_context_route(
+def put_context_route(
     context_id: ContextId, body: ContextBody, identity: Identity = Depends(require_roles(*MANAGERS))
 ) -> ContextWritten:
     number = parse_context_id(context_id)
@@ -149,7 +149,7 @@ async def put_context_route(
 
 
 @router.get("/v1/contexts/{context_id}", response_model=Context, summary="Read a context", responses=ERRORS)
-async def get_context_route(context_id: ContextId, identity: Identity = Depends(require_roles(*MANAGERS))) -> Context:
+def get_context_route(context_id: ContextId, identity: Identity = Depends(require_roles(*MANAGERS))) -> Context:
     return get_context(identity.tenant, parse_context_id(context_id), context_services())
 
 
@@ -160,7 +160,7 @@ async def get_context_route(context_id: ContextId, identity: Identity = Depends(
     summary="Delete a context",
     responses=ERRORS,
 )
-async def delete_context_route(
+def delete_context_route(
     context_id: ContextId, identity: Identity = Depends(require_roles(*MANAGERS))
 ) -> Response:
     delete_context(identity.tenant, parse_context_id(context_id), context_services())
@@ -168,7 +168,7 @@ async def delete_context_route(
 
 
 @router.get("/v1/contexts", response_model=ContextList, summary="List contexts by number", responses=ERRORS)
-async def list_contexts_route(
+def list_contexts_route(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
     identity: Identity = Depends(require_roles(*MANAGERS)),

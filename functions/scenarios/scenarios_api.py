@@ -48,7 +48,7 @@ router = APIRouter(tags=["scenarios"])
     summary="Get a scenario",
     responses={**COMMON, **NOT_FOUND},
 )
-async def get_one(
+def get_one(
     reco_type: RecoType, name: Name, identity: Identity = Depends(require_roles(*ROLES))
 ) -> StoredScenario:
     return get_scenario(identity.tenant, reco_type, name, scenario_store())
@@ -60,7 +60,7 @@ async def get_one(
     summary="Create or replace a scenario (ab_test scenarios cannot be replaced; flows cannot loop)",
     responses=COMMON,
 )
-async def put_one(
+def put_one(
     reco_type: RecoType, name: Name, body: Scenario, identity: Identity = Depends(require_roles(*ROLES))
 ) -> ScenarioWritten:
     return put_scenario(identity.tenant, reco_type, name, body, scenario_store(), catalog_store())
@@ -73,7 +73,7 @@ async def put_one(
     summary="Delete a scenario (not while another scenario or a default uses it)",
     responses={**COMMON, **NOT_FOUND},
 )
-async def delete_one(reco_type: RecoType, name: Name, identity: Identity = Depends(require_roles(*ROLES))) -> Response:
+def delete_one(reco_type: RecoType, name: Name, identity: Identity = Depends(require_roles(*ROLES))) -> Response:
     delete_scenario(identity.tenant, reco_type, name, scenario_store())
     return Response(status_code=204, media_type="application/json")
 
@@ -84,7 +84,7 @@ async def delete_one(reco_type: RecoType, name: Name, identity: Identity = Depen
     summary="List scenarios, filtered by reco type, scenario type and metadata",
     responses=COMMON,
 )
-async def list_all(
+def list_all(
     identity: Identity = Depends(require_roles(*ROLES)),
     amt: Annotated[int, Query(ge=1, le=512, description="Scenarios per page.")] = 64,
     cursor: Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page.")] = None,
@@ -112,7 +112,7 @@ async def list_all(
     summary="Get the default scenario of a reco type",
     responses={**COMMON, **NOT_FOUND},
 )
-async def get_default_one(reco_type: RecoType, identity: Identity = Depends(require_roles(*ROLES))) -> DefaultScenario:
+def get_default_one(reco_type: RecoType, identity: Identity = Depends(require_roles(*ROLES))) -> DefaultScenario:
     return get_default(identity.tenant, reco_type, scenario_store())
 
 
@@ -123,7 +123,7 @@ async def get_default_one(reco_type: RecoType, identity: Identity = Depends(requ
     summary="Set the default scenario of a reco type",
     responses={**COMMON, **NOT_FOUND},
 )
-async def set_default_one(
+def set_default_one(
     reco_type: RecoType, body: DefaultScenario, identity: Identity = Depends(require_roles(*ROLES))
 ) -> Response:
     set_default(identity.tenant, reco_type, body.name, scenario_store())
@@ -137,7 +137,7 @@ async def set_default_one(
     summary="Unset the default scenario of a reco type",
     responses={**COMMON, **NOT_FOUND},
 )
-async def unset_default_one(reco_type: RecoType, identity: Identity = Depends(require_roles(*ROLES))) -> Response:
+def unset_default_one(reco_type: RecoType, identity: Identity = Depends(require_roles(*ROLES))) -> Response:
     unset_default(identity.tenant, reco_type, scenario_store())
     return Response(status_code=204, media_type="application/json")
 
