@@ -190,7 +190,8 @@ def _ingest_with_reads(folder: Path, label: str, **env: str) -> None:
         reader.join()
         server_errors = sum(status >= 500 for status in statuses)
         report(
-            f"POST /v1/events, {INGEST_CLIENTS} clients x {INGEST_BATCH:,}-event batches, {INGEST_EVENTS:,} events{label}",
+            f"POST /v1/events, {INGEST_CLIENTS} clients x {INGEST_BATCH:,}-event batches, "
+            f"{INGEST_EVENTS:,} events{label}",
             INGEST_EVENTS / wall,
             "events/s",
             ">= 1,000 events/s, 0 x 5xx",
