@@ -23,7 +23,7 @@ TENANT ?= demo
 SUBJECT ?= local-user
 TTL ?= 3600
 
-.PHONY: help install tools run token test lint pytest build bench openapi clean
+.PHONY: help install tools run token test lint pytest build bench bench-storage openapi clean
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -46,7 +46,7 @@ $(TOOLS)/.installed: requirements-tools.txt
 install: $(VENV)/.installed  ## create .venv with the runtime and test dependencies
 tools: $(TOOLS)/.installed  ## create .venv-tools with aws-sam-cli and cfn-lint
 
-run: install  ## serve every route on http://127.0.0.1:$(PORT) against an in-memory AWS (RECO_THROTTLING=off to disable throttling)
+run: install  ## serve every route on http://127.0.0.1:$(PORT) against a local AWS that keeps its data in .local/aws (RECO_EPHEMERAL=1: a throwaway one)
 	@PORT=$(PORT) $(VENV)/bin/python -m local.serve
 
 token: install  ## print a bearer token for the local API (ROLES=a,b TENANT=t SUBJECT=sub TTL=seconds); the token is the last line
@@ -70,7 +70,7 @@ PY312_DIR := $(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.12*/bin)))
 build: tools  ## sam build into .aws-sam/ (the layer and every function), ready for sam deploy
 	PATH="$(PY312_DIR):$$PATH" $(TOOLS)/bin/sam build
 
-bench: install  ## measure the API (latency, memory), the models (ALS fit vs implicit, ranking, artifact load), scenario requests, lists and chat turns
+bench: install bench-storage  ## measure the API (latency, memory), the models (ALS fit vs implicit, ranking, artifact load), scenario requests, lists, chat turns, and the local runner's storage
 	$(VENV)/bin/python -m bench.recommend
 	$(VENV)/bin/python -m bench.scenarios
 	$(VENV)/bin/python -m bench.lists
@@ -78,6 +78,9 @@ bench: install  ## measure the API (latency, memory), the models (ALS fit vs imp
 	@$(VENV)/bin/pip install $(PIP) -r requirements-bench.txt $(QUIET_PIP) \
 		|| echo "could not install requirements-bench.txt: the comparison with implicit is skipped"
 	$(VENV)/bin/python -m bench.models
+
+bench-storage: install  ## the local runner with MovieLens, over HTTP and the CLI: start-up, imports, training, ingest, reads under ingest, memory (about 25 min)
+	$(VENV)/bin/python -m bench.storage
 
 openapi: install  ## regenerate docs/openapi.json from the composed app
 	$(VENV)/bin/python -m local.openapi > docs/openapi.json

@@ -47,7 +47,8 @@ class Runner:
             POWERTOOLS_LOG_LEVEL="WARNING",
             **env,
         )
-        self.log = folder / "runner.log"
+        self.log = folder / ".local" / "runner.log"
+        self.log.parent.mkdir(exist_ok=True)
         self._log_file = self.log.open("w")
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
@@ -93,11 +94,11 @@ class Runner:
             raise RuntimeError(f"reco {' '.join(args)} failed: {result.stderr.strip()}")
         return time.perf_counter() - started, result.stdout
 
-    def stop(self) -> int | None:
-        """Ctrl-C, as a user stops it; the exit code (None if it had to be killed)."""
+    def stop(self, how: signal.Signals = signal.SIGINT) -> int | None:
+        """Ctrl-C (or ``how``), as a user stops it; the exit code (None if it had to be killed)."""
         self._log_file.close()
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
+            self.process.send_signal(how)
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import sys
 import time
@@ -128,9 +129,20 @@ def main() -> None:
         print("reco stopped", file=sys.stderr, flush=True)
 
 
+def stop_on_sigterm() -> None:
+    """SIGTERM stops the runner as Ctrl-C does: requests finish (3 s at most), the store closes, the
+    endpoint file goes (the default action would end the process at once, leaving both behind)."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def run() -> int:
     """``main`` with an exit code; the process then ends without waiting for request threads still busy
     after the graceful stop (the store has committed every write it acknowledged)."""
+    stop_on_sigterm()
     try:
         main()
     except SystemExit as stop:
@@ -138,8 +150,8 @@ def run() -> int:
             return stop.code
         print(f"make run: {stop.code}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM, after the clean stop in main's finally
+        return 0
     except Exception:
         traceback.print_exc()
         return 1

@@ -7,6 +7,7 @@ Each test starts the runner as a process in its own folder (its .local/ is the s
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -16,7 +17,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bench.runner import Runner, bearer, call, running, runtime_env
+from local.template import ROOT
 
 ACME = bearer("acme")
 
@@ -166,7 +170,8 @@ def test_concurrent_writes_and_reads_answer_without_5xx_and_store_exactly_the_ac
         assert set(stored) == expected
 
 
-def test_ctrl_c_stops_a_busy_runner_at_once_and_removes_its_endpoint_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_busy_runner_stops_at_once_and_removes_its_endpoint_file(tmp_path: Path, stop: signal.Signals) -> None:
     runner = Runner(tmp_path, demo=False)
     endpoint = tmp_path / ".local" / "aws-endpoint.json"
     assert json.loads(endpoint.read_text())["pid"] == runner.process.pid
@@ -190,7 +195,7 @@ def test_ctrl_c_stops_a_busy_runner_at_once_and_removes_its_endpoint_file(tmp_pa
         thread.start()
     time.sleep(1.5)
     started = time.monotonic()
-    assert runner.stop() == 0
+    assert runner.stop(stop) == 0
     assert time.monotonic() - started < 10
     assert "reco stopped" in runner.log.read_text()
     assert not endpoint.exists()
@@ -265,3 +270,49 @@ def test_an_import_that_would_fall_outside_the_retention_is_refused_up_front(tmp
         shifted = reco(tmp_path, "--local", "--tenant", "t", "import-csv", str(ratings))
     assert shifted.returncode == 0, shifted.stderr
     assert "compressed" in shifted.stdout and "events: 2 accepted, 0 rejected" in shifted.stdout
+
+
+# ------------------------------------------------------------------------------------------ the README, verbatim
+ML100K = ROOT.parent / "shared" / "data" / "ml-100k"
+
+
+def json_documents(text: str) -> list[Any]:
+    """The JSON documents written one after the other in ``text``."""
+    decoder, documents, position = json.JSONDecoder(), [], 0
+    while position < len(text):
+        document, position = decoder.raw_decode(text, position)
+        documents.append(document)
+    return documents
+
+
+def readme_bash(marker: str) -> str:
+    found = re.search(rf"<!-- {marker} -->\s*```bash\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    assert found, f"README.md has no <!-- {marker} --> bash block"
+    return found.group(1)
+
+
+@pytest.mark.skipif(
+    not ML100K.exists(), reason="MovieLens 100K is not in ../shared/data (its terms forbid a copy here)"
+)
+def test_the_readme_command_line_imports_trains_and_serves_movielens_100k() -> None:
+    endpoint = ROOT / ".local" / "aws-endpoint.json"
+    if endpoint.exists() and Path(f"/proc/{json.loads(endpoint.read_text()).get('pid', 0)}").exists():
+        pytest.skip("a `make run` of this checkout is running: its endpoint file must not be replaced")
+    with running(ROOT, demo=False, RECO_EPHEMERAL="1") as runner:
+        script = readme_bash("cli-ml100k").replace("http://127.0.0.1:3000", runner.base)
+        result = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script],
+            cwd=ROOT,
+            env=runtime_env(),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    assert result.returncode == 0, result.stderr
+    assert "events: 100,000 accepted, 0 rejected" in result.stdout
+    assert "films-als: version 1 published" in result.stdout
+    listed, ranked = json_documents(result.stdout.strip().splitlines()[-1])  # curl adds no newline
+    movies = [entry["item"]["name"] for entry in listed["data"]]
+    assert len(movies) == 3 and all(re.search(r"\(\d{4}\)$", name) for name in movies), movies
+    assert listed["cold_start_fallback_used"] is False
+    assert len(ranked["items"]) == 3 and {i["id"] for i in ranked["items"]} <= {"1", "50", "100", "181", "258"}
