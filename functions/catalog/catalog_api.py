@@ -35,9 +35,7 @@ router = APIRouter(tags=["catalog"])
     summary="Upsert up to 1,000 items (each row replaces that item's properties)",
     responses=BATCH,
 )
-def put_items(
-    body: PutItemsRequest, identity: Identity = Depends(require_roles(*CATALOG_ROLES))
-) -> IngestResponse:
+def put_items(body: PutItemsRequest, identity: Identity = Depends(require_roles(*CATALOG_ROLES))) -> IngestResponse:
     return IngestResponse.of(ingest_items(identity.tenant, body.items, catalog_store()))
 
 
@@ -81,9 +79,7 @@ def delete_item(item_id: ItemId, identity: Identity = Depends(require_roles(*CAT
     summary="Upsert up to 1,000 users' properties (each row replaces that user's properties)",
     responses=BATCH,
 )
-def put_users(
-    body: PutUsersRequest, identity: Identity = Depends(require_roles(*CATALOG_ROLES))
-) -> IngestResponse:
+def put_users(body: PutUsersRequest, identity: Identity = Depends(require_roles(*CATALOG_ROLES))) -> IngestResponse:
     return IngestResponse.of(ingest_users(identity.tenant, body.users, catalog_store()))
 
 

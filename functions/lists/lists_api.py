@@ -160,9 +160,7 @@ def get_context_route(context_id: ContextId, identity: Identity = Depends(requir
     summary="Delete a context",
     responses=ERRORS,
 )
-def delete_context_route(
-    context_id: ContextId, identity: Identity = Depends(require_roles(*MANAGERS))
-) -> Response:
+def delete_context_route(context_id: ContextId, identity: Identity = Depends(require_roles(*MANAGERS))) -> Response:
     delete_context(identity.tenant, parse_context_id(context_id), context_services())
     return Response(status_code=204, media_type="application/json")
 

@@ -48,9 +48,7 @@ router = APIRouter(tags=["scenarios"])
     summary="Get a scenario",
     responses={**COMMON, **NOT_FOUND},
 )
-def get_one(
-    reco_type: RecoType, name: Name, identity: Identity = Depends(require_roles(*ROLES))
-) -> StoredScenario:
+def get_one(reco_type: RecoType, name: Name, identity: Identity = Depends(require_roles(*ROLES))) -> StoredScenario:
     return get_scenario(identity.tenant, reco_type, name, scenario_store())
 
 
