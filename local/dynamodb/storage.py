@@ -29,10 +29,11 @@ PRAGMAS = (
     # may lose the last ones. That is the local runner's promise, at a fraction of FULL's cost.
     "PRAGMA synchronous=NORMAL",
     "PRAGMA busy_timeout=10000",
-    "PRAGMA cache_size=-16000",
     "PRAGMA temp_store=MEMORY",
 )
 READ_POOL = 8
+# Page cache per connection, in KiB: the writer's holds the hot index pages; readers lean on the OS's.
+WRITER_CACHE_KIB, READER_CACHE_KIB = 16_000, 4_000
 CHECKPOINT_SECONDS = 0.5
 CHECKPOINT_WAL_BYTES = 32 * 1024 * 1024
 FETCH_ROWS = 256
@@ -79,7 +80,7 @@ class Database:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._write_lock = threading.Lock()
-        self._writer = self._connect()
+        self._writer = self._connect(WRITER_CACHE_KIB)
         self._readers: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
         self._reader_count = 0
         self._pool_lock = threading.Lock()
@@ -93,10 +94,11 @@ class Database:
         for name, stored in self._writer.execute("SELECT name, schema FROM tables"):
             self._schemas[name] = schema_from_json(json.loads(stored))
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, cache_kib: int = READER_CACHE_KIB) -> sqlite3.Connection:
         connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         for pragma in PRAGMAS:
             connection.execute(pragma)
+        connection.execute(f"PRAGMA cache_size=-{int(cache_kib)}")
         return connection
 
     def _checkpoint_now_and_then(self) -> None:
