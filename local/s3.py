@@ -79,10 +79,14 @@ class LocalS3:
             if not key:
                 return self._bucket_request(method, bucket, query)
             return self._object_request(method, bucket, key, query, headers, body)
+        except FileNotFoundError:  # deleted between reading its record and its data
+            return _error(S3Error(404, "NoSuchKey", "The specified key does not exist."), path)
         except S3Error as error:
             if method == "HEAD":
                 return error.status, {}, b""
             return _error(error, path)
+        except Exception as error:  # any other fault is the store's, answered as S3 does
+            return _error(S3Error(500, "InternalError", f"Internal error in the local store: {error!r}"), path)
 
     def _bucket_request(self, method: str, bucket: str, query: dict[str, str]) -> Answer:
         if method == "PUT" and "versioning" in query:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from local.dynamodb.encoding import StoredJSON
@@ -78,6 +78,8 @@ class Write:
     actions: list[Action] | None = None  # UpdateItem's actions
     delete: bool = False
     check_only: bool = False
+
+    stored_key: tuple[Any, Any] = field(init=False)
 
     def __post_init__(self) -> None:
         stored = self.schema.key.stored(self.key)

@@ -71,7 +71,7 @@ class LocalDynamoDB:
             return error.status, dumps(error.body()).encode()
         except (KeyError, TypeError, AttributeError) as error:  # a malformed request shape
             return 400, dumps(ValidationError(f"Malformed {operation} request: {error!r}").body()).encode()
-        except Exception as error:
+        except Exception as error:  # any other fault is the store's, answered as DynamoDB does
             return 500, dumps(InternalServerError(f"Internal error in the local store: {error!r}").body()).encode()
 
     # ---------------------------------------------------------------- tables

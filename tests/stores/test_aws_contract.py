@@ -1,4 +1,4 @@
-"""DynamoDB as the stores use it, asserted alike on moto and on the local store behind `make run`.
+"""DynamoDB and S3 as the stores use them, asserted alike on moto and on the local store behind `make run`.
 
 Each test runs twice (``[moto]``, ``[local]``): whatever the local store answers, moto (the
 reference the rest of the suite runs on) answers the same.
@@ -413,3 +413,39 @@ def test_number_keys_sort_by_value(table: Any) -> None:
             batch.put_item(Item={"pk": f"n{n}", "sk": "x", "shard": "all", "rank": Decimal(value)})
     items = table.query(IndexName="by_shard", KeyConditionExpression=Key("shard").eq("all"))["Items"]
     assert [item["rank"] for item in items] == [Decimal(value) for value in values]
+
+
+# ------------------------------------------------------------------------------------------ S3, as artifacts use it
+@pytest.fixture(params=["moto", "local"])
+def s3(request: pytest.FixtureRequest) -> Iterator[Any]:
+    if request.param == "moto":
+        with mock_aws():
+            client = boto3.client("s3")
+            client.create_bucket(Bucket="artifacts")
+            yield client
+        return
+    local_aws = LocalAws(None)
+    local_aws.install()
+    try:
+        client = boto3.client("s3")
+        client.create_bucket(Bucket="artifacts")
+        yield client
+    finally:
+        local_aws.uninstall()
+        local_aws.close()
+
+
+def test_objects_are_written_read_listed_and_deleted(s3: Any) -> None:
+    blob = bytes(range(256)) * 4000
+    s3.put_object(Bucket="artifacts", Key="t/models/m/v1.npz", Body=blob, ContentType="application/x-npz")
+    s3.put_object(Bucket="artifacts", Key="t/models/m/v2.npz", Body=b"two")
+    s3.put_object(Bucket="artifacts", Key="other/x", Body=b"x")
+    got = s3.get_object(Bucket="artifacts", Key="t/models/m/v1.npz")
+    assert got["Body"].read() == blob and got["ContentType"] == "application/x-npz"
+    assert s3.head_object(Bucket="artifacts", Key="t/models/m/v2.npz")["ContentLength"] == 3
+    listed = s3.list_objects_v2(Bucket="artifacts", Prefix="t/models/")
+    assert [entry["Key"] for entry in listed["Contents"]] == ["t/models/m/v1.npz", "t/models/m/v2.npz"]
+    s3.delete_object(Bucket="artifacts", Key="t/models/m/v1.npz")
+    assert error_of(s3.get_object, Bucket="artifacts", Key="t/models/m/v1.npz")["Error"]["Code"] == "NoSuchKey"
+    assert error_of(s3.get_object, Bucket="missing", Key="k")["Error"]["Code"] == "NoSuchBucket"
+    assert s3.get_object(Bucket="artifacts", Key="t/models/m/v2.npz", Range="bytes=1-")["Body"].read() == b"wo"
