@@ -316,3 +316,15 @@ def test_the_readme_command_line_imports_trains_and_serves_movielens_100k() -> N
     assert len(movies) == 3 and all(re.search(r"\(\d{4}\)$", name) for name in movies), movies
     assert listed["cold_start_fallback_used"] is False
     assert len(ranked["items"]) == 3 and {i["id"] for i in ranked["items"]} <= {"1", "50", "100", "181", "258"}
+
+
+def test_reads_run_concurrently_enough_to_meet_the_throttle(tmp_path: Path) -> None:
+    """The throttle (burst 100, 50 requests/s per route) is reached by reads alone: requests run side by side."""
+    with running(tmp_path, demo=False, throttling=True) as runner:
+        assert call(runner.base, "POST", "/v1/events", {"events": batch("t", 5, "u1")}, ACME)[0] == 200
+        with ThreadPoolExecutor(16) as pool:
+            statuses = list(
+                pool.map(lambda _: call(runner.base, "GET", "/v1/users/u1/events?limit=5", headers=ACME)[0], range(400))
+            )
+    assert set(statuses) == {200, 429}
+    assert statuses.count(200) >= 100  # the burst, then the refill

@@ -1,4 +1,4 @@
-"""The `reco` command line, in-process against the in-memory AWS."""
+"""The `reco` command line, in-process against moto and the local store."""
 
 from __future__ import annotations
 

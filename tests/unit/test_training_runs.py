@@ -1,4 +1,4 @@
-"""Training runs end to end on the in-memory AWS: the train function, the launcher, conditional publishing."""
+"""Training runs end to end on moto and the local store: the train function, the launcher, conditional publishing."""
 
 from __future__ import annotations
 

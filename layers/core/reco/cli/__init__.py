@@ -2,7 +2,7 @@
 
 The commands write through the same stores as the API. They talk to the AWS account of the current
 credentials (table names from the stack's environment variables, see README), or with ``--local``
-to the in-memory AWS of a running ``make run``.
+to the local AWS of a running ``make run``.
 """
 
 from __future__ import annotations
@@ -61,7 +61,9 @@ def _process_alive(pid: int) -> bool:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="reco", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--local", action="store_true", help="use the in-memory AWS of a running `make run`")
+    parser.add_argument(
+        "--local", action="store_true", help="use the local AWS of a running `make run` (its .local/aws-endpoint.json)"
+    )
     parser.add_argument("--tenant", default="demo", help="tenant id (default: demo)")
     commands = parser.add_subparsers(dest="command", required=True)
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -29,6 +31,25 @@ from reco.training.dataset import build_interactions
 from reco.training.service import TrainingJob, run_training
 
 MAX_PRINTED_REJECTIONS = 5
+# Batches in flight at once: while the store writes one, the next is validated and serialised
+# (bench/storage.py: the client and the store then share the machine's cores).
+IMPORT_WORKERS = 3
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def in_order(work: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[tuple[T, R]]:
+    """``(item, work(item))`` in the order of ``items``, with at most ``2 * workers`` items in flight."""
+    with ThreadPoolExecutor(workers) as pool:
+        pending: deque[tuple[T, Future[R]]] = deque()
+        for item in items:
+            pending.append((item, pool.submit(work, item)))
+            if len(pending) >= 2 * workers:
+                done, future = pending.popleft()
+                yield done, future.result()
+        while pending:
+            done, future = pending.popleft()
+            yield done, future.result()
 
 
 def _import(kind: str, tenant: str, rows: Iterable[dict[str, Any]], total: int | None) -> int:
@@ -38,11 +59,10 @@ def _import(kind: str, tenant: str, rows: Iterable[dict[str, Any]], total: int |
         "users": ingest_users,
         "events": partial(ingest_events, bulk=True),
     }
-    ingest = writers[kind]
+    ingest, store = writers[kind], _store_for(kind)
     accepted = duplicates = rejected = offset = 0
     bar = progress(batches(iter(rows)), total=None if total is None else -(-total // 1000), desc=kind, unit="batches")
-    for batch in bar:
-        result = ingest(tenant, batch, _store_for(kind))
+    for batch, result in in_order(lambda batch: ingest(tenant, batch, store), bar, IMPORT_WORKERS):
         accepted += result.accepted
         duplicates += result.duplicates
         for rejection in result.rejected:

@@ -49,7 +49,7 @@ def tenant_key(tenant: str, *parts: str) -> str:
 
 
 def reset_clients() -> None:
-    """Forget cached clients and stores (tests that start a fresh in-memory AWS call this)."""
+    """Forget cached clients and stores (tests that start a fresh AWS call this)."""
     _dynamodb.cache_clear()
     _s3.cache_clear()
     for factory in _FACTORIES:
