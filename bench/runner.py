@@ -55,8 +55,8 @@ class Runner:
             [sys.executable, "-m", "local.serve"],
             cwd=folder,
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=self._log_file,
+            stdout=self._log_file,  # the functions' JSON log (WARNING and up) and the runner's own lines
+            stderr=subprocess.STDOUT,
         )
         self.ready_seconds = self._wait_until_ready()
 

@@ -196,8 +196,8 @@ def _ingest_with_reads(folder: Path, label: str, **env: str) -> None:
             f"{INGEST_EVENTS:,} events{label}",
             INGEST_EVENTS / wall,
             "events/s",
-            ">= 1,000 events/s, 0 x 5xx",
-            INGEST_EVENTS / wall >= 1000 and server_errors == 0,
+            "(for comparison)" if label else ">= 1,000 events/s, 0 x 5xx",
+            None if label else INGEST_EVENTS / wall >= 1000 and server_errors == 0,
             f"({wall:.0f} s; answers {sorted(set(statuses))}, {server_errors} x 5xx)",
         )
         for name, samples in (("POST /v1/recommend", reads[0::2]), ("GET /v1/recommendations", reads[1::2])):
@@ -206,10 +206,12 @@ def _ingest_with_reads(folder: Path, label: str, **env: str) -> None:
                 f"{name} during that ingest, p99 ({len(samples)} requests){label}",
                 p99,
                 "ms",
-                "<= 500 ms",
-                p99 <= 500,
+                "(for comparison)" if label else "<= 500 ms",
+                None if label else p99 <= 500,
                 f"(median {statistics.median(samples):.0f} ms; answers {sorted(set(read_statuses))})",
             )
+        if label:
+            return
         resent = [
             call(runner.base, "POST", "/v1/events", {"events": batches[n]}, headers)[1] for n in (0, len(batches) // 2)
         ]

@@ -100,9 +100,9 @@ def _update_indexes(dynamodb: Any, wanted: dict[str, Any]) -> None:
     want = {index["IndexName"]: index for index in wanted.get("GlobalSecondaryIndexes", [])}
     updates: list[dict[str, Any]] = [{"Delete": {"IndexName": name}} for name in have - want.keys()]
     updates += [{"Create": want[name]} for name in want.keys() - have]
-    if updates:
+    for update in updates:  # DynamoDB takes one index change per call
         dynamodb.update_table(
             TableName=wanted["TableName"],
             AttributeDefinitions=wanted["AttributeDefinitions"],
-            GlobalSecondaryIndexUpdates=updates,
+            GlobalSecondaryIndexUpdates=[update],
         )

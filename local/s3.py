@@ -1,8 +1,10 @@
-"""S3 on the local disk: buckets are folders, objects are files beside a small JSON record of their metadata.
+"""S3 on the local disk: buckets are folders, an object is one file (a JSON line of metadata, then its bytes).
 
 Only what reco and its tools ask of S3: buckets (create, head, delete, list, versioning switched on),
-objects (put, copy, get with a byte range, head, delete) and ListObjectsV2, in S3's REST dialect.
-A file is written whole and renamed into place, so a killed process never leaves half an object.
+objects (put with user metadata and ``If-None-Match: *``, copy, get with a byte range and ``If-Match``
+/ ``If-None-Match``, head, delete) and ListObjectsV2 (prefix, delimiter, pages), in S3's REST dialect.
+An object's file is written whole and renamed into place: a reader sees the old object or the new
+one, never a mix, and a killed process never leaves half an object.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +30,8 @@ BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 VIRTUAL_HOST = re.compile(r"^(.+?)\.s3(?:[.-][a-z0-9-]+)*\.amazonaws\.com$|^(.+?)\.localhost$")
 NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"
 MAX_KEYS = 1000
+OBJECT_SUFFIX = ".object"
+META_PREFIX = "x-amz-meta-"
 
 Answer = tuple[int, dict[str, str], bytes]
 
@@ -36,6 +41,11 @@ class S3Error(Exception):
     status: int
     code: str
     message: str
+
+
+PRECONDITION_FAILED = S3Error(
+    412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold"
+)
 
 
 def _xml(root: str, body: str) -> bytes:
@@ -99,7 +109,7 @@ class LocalS3:
             return 200, {}, b""
         if method == "DELETE":
             folder = self._bucket(bucket)
-            if any(folder.glob("*.json")):
+            if any(folder.glob(f"*{OBJECT_SUFFIX}")):
                 raise S3Error(409, "BucketNotEmpty", "The bucket you tried to delete is not empty")
             shutil.rmtree(folder)
             return 204, {}, b""
@@ -123,25 +133,36 @@ class LocalS3:
             source = headers.get("x-amz-copy-source")
             if source:
                 return self._copy(bucket, key, unquote(source))
-            return self.put_object(bucket, key, body, headers.get("content-type", "binary/octet-stream"))
+            if headers.get("if-none-match") == "*" and self._path(bucket, key).exists():
+                raise S3Error(
+                    412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold"
+                )
+            user_metadata = {name: value for name, value in headers.items() if name.startswith(META_PREFIX)}
+            return self.put_object(bucket, key, body, headers.get("content-type", "binary/octet-stream"), user_metadata)
         if method in ("GET", "HEAD"):
-            meta = self._meta(bucket, key)
-            data = b"" if method == "HEAD" else self._data_path(bucket, key).read_bytes()
+            meta, data = self._read(bucket, key, with_data=method == "GET")
             answer_headers = {
                 "Content-Type": meta["content_type"],
                 "ETag": f'"{meta["etag"]}"',
                 "Last-Modified": formatdate(meta["modified"], usegmt=True),
                 "Content-Length": str(meta["size"]),
                 "x-amz-checksum-crc32": meta["crc32"],
+                **meta.get("metadata", {}),
             }
+            etag = f'"{meta["etag"]}"'
+            if "if-match" in headers and headers["if-match"] not in (etag, meta["etag"], "*"):
+                raise S3Error(
+                    412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold"
+                )
+            if headers.get("if-none-match") in (etag, meta["etag"], "*"):
+                return 304, {"ETag": etag}, b""
             byte_range = headers.get("range")
             if byte_range and method == "GET":
                 return self._ranged(data, byte_range, answer_headers)
             return 200, answer_headers, data
         if method == "DELETE":
             self._bucket(bucket)
-            for path in (self._meta_path(bucket, key), self._data_path(bucket, key)):
-                path.unlink(missing_ok=True)
+            self._path(bucket, key).unlink(missing_ok=True)
             return 204, {}, b""
         raise S3Error(405, "MethodNotAllowed", "The specified method is not allowed against this resource.")
 
@@ -175,41 +196,47 @@ class LocalS3:
         return 200, {"Content-Type": "application/xml"}, _xml("ListAllMyBucketsResult", body)
 
     # ---------------------------------------------------------------- objects
-    def _data_path(self, bucket: str, key: str) -> Path:
-        return self.root / bucket / hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    def _path(self, bucket: str, key: str) -> Path:
+        name = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+        return self._bucket(bucket) / f"{name}{OBJECT_SUFFIX}"
 
-    def _meta_path(self, bucket: str, key: str) -> Path:
-        return self._data_path(bucket, key).with_suffix(".json")
-
-    def _meta(self, bucket: str, key: str) -> dict[str, Any]:
-        self._bucket(bucket)
+    def _read(self, bucket: str, key: str, *, with_data: bool = True) -> tuple[dict[str, Any], bytes]:
+        """An object's metadata and (optionally) bytes, read from one file: always the same version of both."""
         try:
-            return json.loads(self._meta_path(bucket, key).read_text())  # type: ignore[no-any-return]
+            with self._path(bucket, key).open("rb") as stored:
+                meta = json.loads(stored.readline())
+                return meta, stored.read() if with_data else b""
         except FileNotFoundError:
             raise S3Error(404, "NoSuchKey", "The specified key does not exist.") from None
 
-    def put_object(self, bucket: str, key: str, data: bytes, content_type: str) -> Answer:
-        folder = self._bucket(bucket)
+    def put_object(
+        self, bucket: str, key: str, data: bytes, content_type: str, user_metadata: dict[str, str] | None = None
+    ) -> Answer:
+        path = self._path(bucket, key)
         if not key or len(key.encode("utf-8", "surrogatepass")) > 1024:
             raise S3Error(400, "KeyTooLongError", "Your key is too long")
         etag = hashlib.md5(data, usedforsecurity=False).hexdigest()
         crc = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
-        meta = {"key": key, "etag": etag, "size": len(data), "content_type": content_type, "crc32": crc}
-        with tempfile.NamedTemporaryFile(dir=folder, delete=False, prefix=".put-") as tmp:
+        meta = {
+            "key": key,
+            "etag": etag,
+            "size": len(data),
+            "content_type": content_type,
+            "crc32": crc,
+            "modified": time.time(),
+            "metadata": user_metadata or {},
+        }
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, prefix=".put-") as tmp:
+            tmp.write(json.dumps(meta).encode() + b"\n")
             tmp.write(data)
-        os.replace(tmp.name, self._data_path(bucket, key))
-        meta["modified"] = os.stat(self._data_path(bucket, key)).st_mtime
-        with tempfile.NamedTemporaryFile("w", dir=folder, delete=False, prefix=".put-") as tmp_meta:
-            json.dump(meta, tmp_meta)
-        os.replace(tmp_meta.name, self._meta_path(bucket, key))
+        os.replace(tmp.name, path)  # the one step that makes the new object visible
         return 200, {"ETag": f'"{etag}"', "x-amz-checksum-crc32": crc}, b""
 
     def _copy(self, bucket: str, key: str, source: str) -> Answer:
         source_bucket, _, source_key = source.lstrip("/").partition("/")
-        meta = self._meta(source_bucket, source_key)
-        data = self._data_path(source_bucket, source_key).read_bytes()
-        self.put_object(bucket, key, data, meta["content_type"])
-        copied = self._meta(bucket, key)
+        meta, data = self._read(source_bucket, source_key)
+        self.put_object(bucket, key, data, meta["content_type"], meta.get("metadata"))
+        copied, _ = self._read(bucket, key, with_data=False)
         body = f'<ETag>"{copied["etag"]}"</ETag><LastModified>{_iso(copied["modified"])}</LastModified>'
         return 200, {"Content-Type": "application/xml"}, _xml("CopyObjectResult", body)
 
@@ -232,28 +259,48 @@ class LocalS3:
 
     def _list_objects(self, bucket: str, query: dict[str, str]) -> Answer:
         folder = self._bucket(bucket)
-        prefix = query.get("prefix", "")
+        prefix, delimiter = query.get("prefix", ""), query.get("delimiter", "")
         start = query.get("continuation-token") or query.get("start-after") or ""
-        limit = min(int(query.get("max-keys") or MAX_KEYS), MAX_KEYS)
-        metas = []
-        for path in folder.glob("*.json"):
+        try:
+            limit = min(int(query.get("max-keys") or MAX_KEYS), MAX_KEYS)
+            if limit < 0:
+                raise ValueError
+        except ValueError:
+            raise S3Error(400, "InvalidArgument", "max-keys must be an integer from 0 to 1000") from None
+        objects: dict[str, dict[str, Any]] = {}
+        prefixes: set[str] = set()
+        for path in folder.glob(f"*{OBJECT_SUFFIX}"):
             try:
-                meta = json.loads(path.read_text())
+                with path.open("rb") as stored:
+                    meta = json.loads(stored.readline())
             except (FileNotFoundError, ValueError):
                 continue  # deleted or being replaced while listing
-            if meta["key"].startswith(prefix) and meta["key"] > start:
-                metas.append(meta)
-        metas.sort(key=lambda meta: meta["key"].encode("utf-8", "surrogatepass"))
-        page, truncated = metas[:limit], len(metas) > limit
+            key = meta["key"]
+            if not key.startswith(prefix):
+                continue
+            cut = key.find(delimiter, len(prefix)) if delimiter else -1
+            if cut >= 0:
+                prefixes.add(key[: cut + len(delimiter)])
+            else:
+                objects[key] = meta
+        entries = sorted([*objects, *prefixes], key=lambda entry: entry.encode("utf-8", "surrogatepass"))
+        entries = [entry for entry in entries if entry > start]
+        page, truncated = entries[:limit], len(entries) > limit > 0
         contents = "".join(
             f"<Contents><Key>{escape(m['key'])}</Key><LastModified>{_iso(m['modified'])}</LastModified>"
             f'<ETag>"{m["etag"]}"</ETag><Size>{m["size"]}</Size><StorageClass>STANDARD</StorageClass></Contents>'
-            for m in page
+            for m in (objects[entry] for entry in page if entry in objects)
+        )
+        common = "".join(
+            f"<CommonPrefixes><Prefix>{escape(entry)}</Prefix></CommonPrefixes>" for entry in page if entry in prefixes
         )
         body = (
             f"<Name>{bucket}</Name><Prefix>{escape(prefix)}</Prefix><KeyCount>{len(page)}</KeyCount>"
-            f"<MaxKeys>{limit}</MaxKeys><IsTruncated>{'true' if truncated else 'false'}</IsTruncated>{contents}"
+            f"<MaxKeys>{limit}</MaxKeys><IsTruncated>{'true' if truncated else 'false'}</IsTruncated>"
+            f"{contents}{common}"
         )
+        if delimiter:
+            body += f"<Delimiter>{escape(delimiter)}</Delimiter>"
         if truncated:
-            body += f"<NextContinuationToken>{escape(page[-1]['key'])}</NextContinuationToken>"
+            body += f"<NextContinuationToken>{escape(page[-1])}</NextContinuationToken>"
         return 200, {"Content-Type": "application/xml"}, _xml("ListBucketResult", body)

@@ -15,7 +15,7 @@ from pathlib import Path as FilePath
 from typing import Any
 
 from local.dynamodb.errors import ValidationError
-from local.dynamodb.values import AttributeValue, Item, add_numbers, equal, ordered, type_of, value_size
+from local.dynamodb.values import AttributeValue, Item, add_numbers, binary, equal, ordered, type_of
 
 TOKEN = re.compile(
     r"\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<hash>#[A-Za-z0-9_]+)|(?P<value>:[A-Za-z0-9_]+)"
@@ -24,6 +24,7 @@ TOKEN = re.compile(
 FUNCTIONS = frozenset({"attribute_exists", "attribute_not_exists", "attribute_type", "begins_with", "contains", "size"})
 UPDATE_FUNCTIONS = frozenset({"if_not_exists", "list_append"})
 MAX_EXPRESSION_CHARS = 4096
+MAX_NESTING = 64
 
 
 @cache
@@ -125,7 +126,7 @@ class Size:
         if kind == "S":
             return {"N": str(len(inner))}
         if kind == "B":
-            return {"N": str(value_size(value))}
+            return {"N": str(len(binary(inner)))}
         if kind in ("SS", "NS", "BS", "L", "M"):
             return {"N": str(len(inner))}
         return None
@@ -237,6 +238,7 @@ class Parser:
         self.text, self.kind, self.placeholders = text, kind, placeholders
         self.tokens = self._tokenise(text)
         self.position = 0
+        self.depth = 0
 
     def _tokenise(self, text: str) -> list[Token]:
         tokens, offset = [], 0
@@ -338,15 +340,24 @@ class Parser:
 
     def _negation(self) -> Condition:
         if self.keyword("NOT"):
-            inner = self._negation()
+            inner = self._nested(self._negation)
             return lambda item: not inner(item)
         return self._predicate()
+
+    def _nested(self, parse: Callable[[], Condition]) -> Condition:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise ValidationError(f"Invalid {self.kind}: The expression is nested more than {MAX_NESTING} levels deep")
+        try:
+            return parse()
+        finally:
+            self.depth -= 1
 
     def _predicate(self) -> Condition:
         token = self.peek()
         if token.kind == "punct" and token.text == "(":
             self.position += 1
-            inner = self.condition()
+            inner = self._nested(self.condition)
             self.take("punct", ")")
             return inner
         if token.kind == "name" and self.peek(1).text == "(" and token.text in FUNCTIONS - {"size"}:
@@ -430,30 +441,48 @@ def parse_projection(text: str, placeholders: Placeholders) -> list[Path]:
         parser.position += 1
         paths.append(parser.path())
     parser.done()
+    check_overlaps(paths, "ProjectionExpression")
     return paths
 
 
+@dataclass(frozen=True)
+class _Kept:
+    value: AttributeValue
+
+
 def project(item: Item, paths: list[Path]) -> Item:
-    """The parts of ``item`` that ``paths`` name, nested as they are in the item."""
-    result: dict[str, Any] = {}
+    """The parts of ``item`` that ``paths`` name, nested as they are in the item.
+
+    Elements of one list are merged by their index (``l[0].a, l[0].b`` is one element) and keep
+    their order; a path that leads nowhere adds nothing.
+    """
+    tree: dict[PathElement, Any] = {}
     for path in paths:
         value = path.resolve(item)
         if value is None:
             continue
-        # Rebuild the path's containers; list elements keep their relative order.
-        target: dict[str, Any] = {"M": result}
-        for element, following in zip(path.elements, (*path.elements[1:], None), strict=True):
-            container = target.setdefault("L", []) if isinstance(element, int) else target["M"]
-            if following is None:
-                if isinstance(element, int):
-                    container.append(value)
-                else:
-                    container[element] = value
-            elif isinstance(element, int):
-                target = {"M": {}} if isinstance(following, str) else {"L": []}
-                container.append(target)
-            else:
-                if element not in container:
-                    container[element] = {"M": {}} if isinstance(following, str) else {"L": []}
-                target = container[element]
-    return result
+        node = tree
+        for element in path.elements[:-1]:
+            node = node.setdefault(element, {})
+        node[path.elements[-1]] = _Kept(value)
+    return {str(name): _rebuild(item[str(name)], branch) for name, branch in tree.items()}
+
+
+def _rebuild(value: AttributeValue, branch: Any) -> AttributeValue:
+    if isinstance(branch, _Kept):
+        return branch.value
+    if "L" in value:
+        return {"L": [_rebuild(value["L"][index], branch[index]) for index in sorted(branch)]}
+    return {"M": {name: _rebuild(value["M"][name], sub) for name, sub in branch.items()}}
+
+
+def check_overlaps(paths: list[Path], kind: str) -> None:
+    """Two paths where one is, or leads into, the other: refused, as DynamoDB refuses them."""
+    for i, first in enumerate(paths):
+        for second in paths[i + 1 :]:
+            shorter = min(len(first.elements), len(second.elements))
+            if first.elements[:shorter] == second.elements[:shorter]:
+                raise ValidationError(
+                    f"Invalid {kind}: Two document paths overlap with each other; must remove or rewrite one of "
+                    f"these paths; path one: [{first}], path two: [{second}]"
+                )

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from local.dynamodb.encoding import StoredJSON
-from local.dynamodb.errors import ConditionalCheckFailed, ValidationError
+from local.dynamodb.errors import ConditionalCheckFailed, InternalServerError, ValidationError
 from local.dynamodb.expressions import Condition, Placeholders, parse_condition, parse_projection, project
 from local.dynamodb.schema import TableSchema
-from local.dynamodb.storage import Database, Row, encoded
-from local.dynamodb.updates import Action, apply_update, parse_update
+from local.dynamodb.storage import Database, Row, StaleSchema, encoded
+from local.dynamodb.updates import Action, apply_update, check_key_untouched, parse_update
 from local.dynamodb.values import Item, normalise, normalise_item
 
+T = TypeVar("T")
+R = TypeVar("R")
 LEGACY = (
     "Expected",
     "AttributesToGet",
@@ -128,6 +131,7 @@ def update_write(database: Database, request: dict[str, Any]) -> Write:
     given = placeholders(request)
     text = request.get("UpdateExpression")
     actions = [] if text is None else parse_update(text, given)
+    check_key_untouched(actions, schema.key.names)
     condition = condition_of(request, given)
     given.check_all_used()
     return Write(schema, key, condition, request, actions=actions)
@@ -144,36 +148,54 @@ def delete_write(database: Database, request: dict[str, Any], *, check_only: boo
     return Write(schema, key, condition, request, delete=not check_only, check_only=check_only)
 
 
-def single_write(database: Database, write: Write, returns: str) -> dict[str, Any]:
-    with database.write() as connection:
+PREPARE_ATTEMPTS = 5
+
+
+def prepared(database: Database, prepare: Callable[[], T], apply: Callable[[T, sqlite3.Connection], R]) -> R:
+    """``apply(prepare())`` under the write lock, prepared again if a table definition changed meanwhile."""
+    for _ in range(PREPARE_ATTEMPTS):
+        version = database.schema_version
+        writes = prepare()
+        try:
+            with database.write_at(version) as connection:
+                return apply(writes, connection)
+        except StaleSchema:
+            continue
+    raise InternalServerError("table definitions kept changing while this write was prepared: send it again")
+
+
+def single_write(database: Database, prepare: Callable[[], Write], returns: str) -> dict[str, Any]:
+    def apply(write: Write, connection: sqlite3.Connection) -> tuple[Write, Row | None, Item | None]:
         old = database.get(connection, write.schema, write.stored_key)
         if not write.passes(old):
             raise condition_failed(old, write.request)
-        new = write.apply(database, connection, old)
+        return write, old, write.apply(database, connection, old)
+
+    write, old, new = prepared(database, prepare, apply)
     if returns == "NONE" or (returns.endswith("_OLD") and old is None):
         return {}
     if returns == "ALL_OLD":
         return {"Attributes": StoredJSON(old.doc)}  # type: ignore[union-attr]
     if returns == "ALL_NEW":
         return {"Attributes": new}
-    touched = {action.path.elements[0] for action in write.actions or []}
+    # UPDATED_*: the updated paths only (nested ones as nested), before or after the update
     source = old.item() if returns == "UPDATED_OLD" else new  # type: ignore[union-attr]
-    return {"Attributes": {name: value for name, value in (source or {}).items() if name in touched}}
+    return {"Attributes": project(source or {}, [action.path for action in write.actions or []])}
 
 
 def put_item(database: Database, request: dict[str, Any]) -> dict[str, Any]:
     returns = return_values(request, ("NONE", "ALL_OLD"))
-    return single_write(database, put_write(database, request), returns)
+    return single_write(database, lambda: put_write(database, request), returns)
 
 
 def update_item(database: Database, request: dict[str, Any]) -> dict[str, Any]:
     returns = return_values(request, ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"))
-    return single_write(database, update_write(database, request), returns)
+    return single_write(database, lambda: update_write(database, request), returns)
 
 
 def delete_item(database: Database, request: dict[str, Any]) -> dict[str, Any]:
     returns = return_values(request, ("NONE", "ALL_OLD"))
-    return single_write(database, delete_write(database, request), returns)
+    return single_write(database, lambda: delete_write(database, request), returns)
 
 
 def get_item(database: Database, request: dict[str, Any]) -> dict[str, Any]:

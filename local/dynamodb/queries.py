@@ -10,7 +10,7 @@ from local.dynamodb.encoding import StoredJSON
 from local.dynamodb.errors import ValidationError
 from local.dynamodb.expressions import Condition, Parser, Path, Placeholders, parse_condition, parse_projection, project
 from local.dynamodb.items import placeholders
-from local.dynamodb.schema import IndexSchema, KeySchema, TableSchema, projected
+from local.dynamodb.schema import IndexSchema, KeySchema, TableSchema, check_key_text, projected
 from local.dynamodb.storage import Database, Range, Row
 from local.dynamodb.values import AttributeValue, Item, key_text, normalise_item, scalar, type_of
 
@@ -109,6 +109,7 @@ def _check_type(value: AttributeValue, wanted: str, name: str) -> None:
         raise ValidationError(
             f"One or more parameter values were invalid: Condition parameter type does not match schema type for {name}"
         )
+    check_key_text(value, name)
 
 
 def _index(schema: TableSchema, request: dict[str, Any]) -> IndexSchema | None:
@@ -179,7 +180,7 @@ def _page(
         last = row
         item: Item | None = None
         if filter_ is not None:
-            item = row.item()
+            item = projected(row.item(), schema, index)  # a filter sees what the index holds, no more
             if not filter_(item):
                 if (limit is not None and scanned >= limit) or size >= MAX_PAGE_BYTES:
                     stopped = True
@@ -218,9 +219,18 @@ def _reading(request: dict[str, Any], given: Placeholders) -> tuple[Condition | 
     return filter_, paths
 
 
+def _check_select(index: IndexSchema | None, request: dict[str, Any]) -> None:
+    if index is not None and index.projection != "ALL" and request.get("Select") == "ALL_ATTRIBUTES":
+        raise ValidationError(
+            f"One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not supported for global "
+            f"secondary index {index.name} because its projection type is not ALL"
+        )
+
+
 def query(database: Database, request: dict[str, Any]) -> dict[str, Any]:
     schema = database.schema(request.get("TableName", ""))
     index = _index(schema, request)
+    _check_select(index, request)
     given = placeholders(request)
     hash_key, condition = key_condition(request.get("KeyConditionExpression"), given, (index or schema).key)
     filter_, paths = _reading(request, given)
@@ -238,6 +248,7 @@ def query(database: Database, request: dict[str, Any]) -> dict[str, Any]:
 def scan(database: Database, request: dict[str, Any]) -> dict[str, Any]:
     schema = database.schema(request.get("TableName", ""))
     index = _index(schema, request)
+    _check_select(index, request)
     given = placeholders(request)
     filter_, paths = _reading(request, given)
     given.check_all_used()

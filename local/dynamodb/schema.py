@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from local.dynamodb.errors import ValidationError
-from local.dynamodb.values import Item, key_text, type_of
+from local.dynamodb.values import AttributeValue, Item, key_text, type_of
 
 TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 KEY_TYPES = frozenset({"S", "N", "B"})
@@ -89,13 +89,8 @@ class TableSchema:
                     f"One or more parameter values were invalid: Type mismatch for Index Key {name} Expected: "
                     f"{wanted} Actual: {type_of(value)} IndexName: {index}"
                 )
-            stored = key_text(value)
-            if wanted != "N" and not stored:
-                raise ValidationError(
-                    "One or more parameter values are not valid. The AttributeValue for a key attribute cannot "
-                    f"contain an empty string value. Key: {name}"
-                )
-            size = len(stored.encode("utf-8", "surrogatepass")) if isinstance(stored, str) else len(stored)
+            stored = check_key_text(value, name)
+            size = len(stored.encode("utf-8")) if isinstance(stored, str) else len(stored)
             if size > limit:
                 which = "hashkey" if name == key.hash_name else "rangekey"
                 raise ValidationError(
@@ -161,6 +156,24 @@ def _projection(index: IndexSchema) -> dict[str, Any]:
     if index.non_key_attributes:
         projection["NonKeyAttributes"] = list(index.non_key_attributes)
     return projection
+
+
+def check_key_text(value: AttributeValue, name: str) -> str | bytes:
+    """A key value as stored, refused if empty or not valid UTF-8 (as DynamoDB refuses both)."""
+    stored = key_text(value)
+    if type_of(value) != "N" and not stored:
+        raise ValidationError(
+            "One or more parameter values are not valid. The AttributeValue for a key attribute cannot "
+            f"contain an empty string value. Key: {name}"
+        )
+    if isinstance(stored, str):
+        try:
+            stored.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationError(
+                f"One or more parameter values were invalid: key {name} holds invalid UTF-8"
+            ) from None
+    return stored
 
 
 def parse_key_schema(schema: Any, types: dict[str, str], where: str) -> KeySchema:

@@ -11,7 +11,13 @@ from typing import Any
 
 from local.dynamodb import batches, items, queries
 from local.dynamodb.encoding import dumps
-from local.dynamodb.errors import DynamoDBError, InternalServerError, UnknownOperation, ValidationError
+from local.dynamodb.errors import (
+    DynamoDBError,
+    InternalServerError,
+    ResourceNotFound,
+    UnknownOperation,
+    ValidationError,
+)
 from local.dynamodb.schema import table_schema
 from local.dynamodb.storage import Database
 
@@ -93,7 +99,9 @@ class LocalDynamoDB:
         start = request.get("ExclusiveStartTableName")
         if start is not None:
             names = [name for name in names if name > start]
-        limit = int(request.get("Limit") or 100)
+        limit = request.get("Limit", 100)
+        if not isinstance(limit, int) or not 1 <= limit <= 100:
+            raise ValidationError("Limit must be an integer from 1 to 100")
         answer: dict[str, Any] = {"TableNames": names[:limit]}
         if len(names) > limit:
             answer["LastEvaluatedTableName"] = names[limit - 1]
@@ -106,11 +114,22 @@ class LocalDynamoDB:
         attributes = {a["AttributeName"]: a for a in definition["AttributeDefinitions"]}
         attributes.update({a["AttributeName"]: a for a in request.get("AttributeDefinitions") or []})
         indexes = {index["IndexName"]: index for index in definition.get("GlobalSecondaryIndexes", [])}
-        for update in request.get("GlobalSecondaryIndexUpdates") or []:
+        updates = request.get("GlobalSecondaryIndexUpdates") or []
+        if len(updates) > 1:
+            raise ValidationError(
+                "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table"
+            )
+        for update in updates:
             if "Create" in update:
-                indexes[update["Create"]["IndexName"]] = update["Create"]
+                name = update["Create"].get("IndexName")
+                if name in indexes:
+                    raise ValidationError(f"One or more parameter values were invalid: Index {name} already exists")
+                indexes[name] = update["Create"]
             elif "Delete" in update:
-                indexes.pop(update["Delete"]["IndexName"], None)
+                name = update["Delete"].get("IndexName")
+                if name not in indexes:
+                    raise ResourceNotFound(f"Requested resource not found: Index: {name} not found")
+                del indexes[name]
             else:
                 raise ValidationError("GlobalSecondaryIndexUpdates: only Create and Delete are supported locally")
         used = {k["AttributeName"] for k in definition["KeySchema"]}

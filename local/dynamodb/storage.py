@@ -55,6 +55,10 @@ def _index_key(index: IndexSchema, item: Item) -> tuple[Any, Any]:
     return (None, None) if stored is None else stored
 
 
+class StaleSchema(Exception):
+    """A table's definition changed between preparing a write and taking the write lock: prepare it again."""
+
+
 @dataclass(frozen=True)
 class Row:
     """A stored item: its JSON text (spliced into answers as is), stored key and DynamoDB size."""
@@ -85,6 +89,7 @@ class Database:
         self._reader_count = 0
         self._pool_lock = threading.Lock()
         self._schemas: dict[str, TableSchema] = {}
+        self.schema_version = 0  # moves with every table definition change
         self._closed = threading.Event()
         self._checkpointer = threading.Thread(
             target=self._checkpoint_now_and_then, name="sqlite-checkpoint", daemon=True
@@ -140,6 +145,14 @@ class Database:
                 self._writer.execute("ROLLBACK")
                 raise
             self._writer.execute("COMMIT")
+
+    @contextmanager
+    def write_at(self, schema_version: int) -> Iterator[sqlite3.Connection]:
+        """A write prepared against the table definitions of ``schema_version``; StaleSchema if they changed since."""
+        with self.write() as connection:
+            if self.schema_version != schema_version:
+                raise StaleSchema
+            yield connection
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
@@ -210,6 +223,7 @@ class Database:
             "INSERT OR REPLACE INTO tables (name, schema) VALUES (?, ?)", (schema.name, json.dumps(schema.to_json()))
         )
         self._schemas[schema.name] = schema
+        self.schema_version += 1
 
     def update_schema(self, schema: TableSchema) -> None:
         """Store a changed definition: indexes added are filled from the items, removed ones dropped."""
@@ -231,6 +245,7 @@ class Database:
             connection.execute(f"DROP TABLE {items_table(name)}")
             connection.execute("DELETE FROM tables WHERE name = ?", (name,))
             del self._schemas[name]
+            self.schema_version += 1
             return schema
 
     def _refresh_expiry(self, connection: sqlite3.Connection, schema: TableSchema) -> None:
@@ -377,4 +392,4 @@ def encoded(item: Item) -> tuple[str, int]:
     return doc, size
 
 
-__all__ = ["NO_RANGE", "Database", "Range", "Row", "encoded"]
+__all__ = ["NO_RANGE", "Database", "Range", "Row", "StaleSchema", "encoded"]

@@ -16,6 +16,7 @@ from local.dynamodb.expressions import (
     Parser,
     Path,
     Placeholders,
+    check_overlaps,
 )
 from local.dynamodb.values import AttributeValue, Item, add_numbers, type_of
 
@@ -48,7 +49,7 @@ class UpdateParser(Parser):
             while self.peek().text == ",":
                 self.position += 1
                 actions.append(self._action(clause))
-        self._check_overlaps(actions)
+        check_overlaps([action.path for action in actions], KIND)
         return actions
 
     def _action(self, clause: str) -> Action:
@@ -99,31 +100,23 @@ class UpdateParser(Parser):
             return ListAppend(left, right)
         return self.operand()
 
-    @staticmethod
-    def _check_overlaps(actions: list[Action]) -> None:
-        paths = [action.path.elements for action in actions]
-        for i, first in enumerate(paths):
-            for second in paths[i + 1 :]:
-                shorter = min(len(first), len(second))
-                if first[:shorter] == second[:shorter]:
-                    raise ValidationError(
-                        f"Invalid {KIND}: Two document paths overlap with each other; must remove or rewrite one of "
-                        f"these paths; path one: [{Path(first)}], path two: [{Path(second)}]"
-                    )
-
 
 def parse_update(text: str, placeholders: Placeholders) -> list[Action]:
     return UpdateParser(text, KIND, placeholders).update()
 
 
-def apply_update(item: Item, actions: list[Action], key_names: set[str]) -> Item:
-    """A new item: ``actions`` applied to a copy of ``item`` (values are read from the original)."""
+def check_key_untouched(actions: list[Action], key_names: tuple[str, ...]) -> None:
     for action in actions:
         if action.path.elements[0] in key_names:
             raise ValidationError(
                 f"One or more parameter values were invalid: Cannot update attribute {action.path.elements[0]}. "
                 "This attribute is part of the key"
             )
+
+
+def apply_update(item: Item, actions: list[Action], key_names: set[str]) -> Item:
+    """A new item: ``actions`` applied to a copy of ``item`` (values are read from the original)."""
+    check_key_untouched(actions, tuple(key_names))
     values = [action.value.evaluate(item) if action.clause == "SET" else None for action in actions]
     updated = copy.deepcopy(item)
     for action, value in zip(actions, values, strict=True):

@@ -252,7 +252,7 @@ def value_size(value: AttributeValue) -> int:
     if kind == "N":
         return len(inner.lstrip("-").replace(".", "")) // 2 + 2
     if kind == "B":
-        return len(inner) * 3 // 4
+        return len(binary(inner))
     if kind in ("BOOL", "NULL"):
         return 1
     if kind == "SS":
@@ -260,7 +260,7 @@ def value_size(value: AttributeValue) -> int:
     if kind == "NS":
         return sum(len(member) // 2 + 2 for member in inner)
     if kind == "BS":
-        return sum(len(member) * 3 // 4 for member in inner)
+        return sum(len(binary(member)) for member in inner)
     if kind == "L":
         return 3 + sum(value_size(element) + 1 for element in inner)
     return 3 + sum(

@@ -449,3 +449,17 @@ def test_objects_are_written_read_listed_and_deleted(s3: Any) -> None:
     assert error_of(s3.get_object, Bucket="artifacts", Key="t/models/m/v1.npz")["Error"]["Code"] == "NoSuchKey"
     assert error_of(s3.get_object, Bucket="missing", Key="k")["Error"]["Code"] == "NoSuchBucket"
     assert s3.get_object(Bucket="artifacts", Key="t/models/m/v2.npz", Range="bytes=1-")["Body"].read() == b"wo"
+
+
+def test_listing_groups_by_delimiter_and_objects_keep_their_metadata_and_preconditions(s3: Any) -> None:
+    for key in ("a/1", "a/2", "b/1", "c"):
+        s3.put_object(Bucket="artifacts", Key=key, Body=key.encode(), Metadata={"origin": "test"})
+    listed = s3.list_objects_v2(Bucket="artifacts", Delimiter="/")
+    assert [entry["Key"] for entry in listed["Contents"]] == ["c"]
+    assert [entry["Prefix"] for entry in listed["CommonPrefixes"]] == ["a/", "b/"]
+    assert s3.head_object(Bucket="artifacts", Key="a/1")["Metadata"] == {"origin": "test"}
+    assert error_of(s3.put_object, Bucket="artifacts", Key="c", Body=b"x", IfNoneMatch="*")["Error"]["Code"] in (
+        "PreconditionFailed",
+        "412",
+    )
+    assert s3.get_object(Bucket="artifacts", Key="c")["Body"].read() == b"c"

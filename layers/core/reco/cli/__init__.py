@@ -12,7 +12,8 @@ import json
 import os
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -47,6 +48,19 @@ def use_local_runner() -> None:
             f"the local runner (pid {pid}) does not answer at {endpoint.geturl()}: restart `make run`"
         ) from None
     os.environ.update(environment)
+
+
+@contextmanager
+def quiet_log() -> Iterator[None]:
+    """The commands print what they did; the functions' JSON log shows at RECO_LOG_LEVEL (default: none)."""
+    from reco.observability import logger
+
+    previous = logger.log_level
+    logger.setLevel(os.environ.get("RECO_LOG_LEVEL", "CRITICAL").upper())
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
 
 
 def _process_alive(pid: int) -> bool:
@@ -106,11 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.local:
             use_local_runner()
-        # The commands print what they did; the JSON log is the functions' (RECO_LOG_LEVEL=INFO shows it).
-        os.environ["POWERTOOLS_LOG_LEVEL"] = os.environ.get("RECO_LOG_LEVEL", "CRITICAL")
         from reco.cli import commands  # after --local: stores read their settings on first use
 
-        return int(getattr(commands, args.command.replace("-", "_"))(args))
+        with quiet_log():
+            return int(getattr(commands, args.command.replace("-", "_"))(args))
     except KeyboardInterrupt:
         print(f"reco {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -40,7 +40,7 @@ def rank_candidates(
     ids = [c.id for c in candidates]
     attributes = [c.attributes for c in candidates]
     echo = duplicate_echo(ids, attributes)
-    limit = request.limit or len(ids)
+    limit = min(request.limit or len(ids), len(ids))  # a limit past the candidates returns them all
     if is_mock_model(model_id):
         raise_mock_error(model_id)
         ranked = zip(ids, mock_scores(len(ids)), echo, strict=True)
