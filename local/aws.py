@@ -77,7 +77,7 @@ def provision_resources() -> dict[str, str]:
         props = res["Properties"]
         arguments = _table_arguments(names[logical_id], props)
         if names[logical_id] in existing:
-            _update_indexes(dynamodb, arguments)
+            reconcile_indexes(dynamodb, arguments)
             continue
         dynamodb.create_table(**arguments)
         ttl = props.get("TimeToLiveSpecification")
@@ -94,7 +94,7 @@ def provision_resources() -> dict[str, str]:
     return names
 
 
-def _update_indexes(dynamodb: Any, wanted: dict[str, Any]) -> None:
+def reconcile_indexes(dynamodb: Any, wanted: dict[str, Any]) -> None:
     table = dynamodb.describe_table(TableName=wanted["TableName"])["Table"]
     have = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
     want = {index["IndexName"]: index for index in wanted.get("GlobalSecondaryIndexes", [])}

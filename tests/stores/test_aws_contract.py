@@ -463,3 +463,69 @@ def test_listing_groups_by_delimiter_and_objects_keep_their_metadata_and_precond
         "412",
     )
     assert s3.get_object(Bucket="artifacts", Key="c")["Body"].read() == b"c"
+
+
+# ------------------------------------------------------------------------------------------ finer points
+def test_updated_values_answer_only_the_updated_paths(table: Any) -> None:
+    table.put_item(Item={"pk": "p", "sk": "1", "m": {"x": 1, "y": 2}})
+    answer = table.update_item(
+        Key={"pk": "p", "sk": "1"},
+        UpdateExpression="SET m.x = :v",
+        ExpressionAttributeValues={":v": 5},
+        ReturnValues="UPDATED_NEW",
+    )
+    assert answer["Attributes"] == {"m": {"x": 5}}
+
+
+def test_projections_merge_elements_of_one_list_and_refuse_overlaps(table: Any, request: pytest.FixtureRequest) -> None:
+    moto_differs(request, "it accepts overlapping projection paths")
+    table.put_item(Item={"pk": "p", "sk": "1", "l": [{"a": 1, "b": 2, "c": 3}, {"a": 4}], "m": {"x": 1}})
+    item = table.get_item(Key={"pk": "p", "sk": "1"}, ProjectionExpression="l[0].a, l[0].b, l[1]")["Item"]
+    assert item == {"l": [{"a": 1, "b": 2}, {"a": 4}]}
+    assert code_of(table.get_item, Key={"pk": "p", "sk": "1"}, ProjectionExpression="m, m.x") == "ValidationException"
+
+
+def test_the_size_of_a_binary_value_is_its_byte_count(table: Any) -> None:
+    table.put_item(Item={"pk": "p", "sk": "1", "b": b"\x01"})
+    found = table.query(KeyConditionExpression=Key("pk").eq("p"), FilterExpression=Attr("b").size().eq(1))
+    assert found["Count"] == 1
+
+
+def test_an_item_a_transaction_cannot_write_cancels_it_with_a_validation_reason(
+    table: Any, request: pytest.FixtureRequest
+) -> None:
+    moto_differs(request, "it answers a plain ValidationException")
+    writes = [
+        {"Put": {"TableName": TABLE, "Item": {"pk": "p", "sk": "ok"}}},
+        {
+            "Update": {
+                "TableName": TABLE,
+                "Key": {"pk": "p", "sk": "bad"},
+                "UpdateExpression": "SET nope.x = :v",
+                "ExpressionAttributeValues": {":v": 1},
+            }
+        },
+    ]
+    response = error_of(table.meta.client.transact_write_items, TransactItems=writes)
+    assert response["Error"]["Code"] == "TransactionCanceledException"
+    assert [reason["Code"] for reason in response["CancellationReasons"]] == ["None", "ValidationError"]
+    assert table.scan()["Count"] == 0
+
+
+def test_a_client_token_is_remembered_only_for_a_transaction_that_succeeded(table: Any) -> None:
+    client = table.meta.client
+    guarded = [
+        {
+            "Put": {
+                "TableName": TABLE,
+                "Item": {"pk": "p", "sk": "1"},
+                "ConditionExpression": "attribute_exists(pk)",
+            }
+        }
+    ]
+    assert code_of(client.transact_write_items, TransactItems=guarded, ClientRequestToken="t1") == (
+        "TransactionCanceledException"
+    )
+    table.put_item(Item={"pk": "p", "sk": "1", "v": 1})
+    client.transact_write_items(TransactItems=guarded, ClientRequestToken="t1")  # applied now: v is gone
+    assert "v" not in table.get_item(Key={"pk": "p", "sk": "1"})["Item"]
