@@ -2,7 +2,8 @@
 
 Each figure is printed beside its target (issue: the local runner as a real embedded default):
 - start-up of `make run`: fresh with the demo, again with the demo kept, and without the demo;
-- `reco --local import-movielens` on ML-100K, `import-csv` of ML-1M ratings >= 4, and `train` (ALS) on both;
+- `reco --local import-movielens` on ML-100K and on ML-1M (ratings >= 4), and `train` (ALS) on both, as the
+  README's command-line section runs them;
 - `POST /v1/events`: 16 clients sending 1,000-event batches, 100,000 events, then every batch's
   events counted in the store (exactly once) and a resent batch adding nothing;
 - `POST /v1/recommend` and `GET /v1/recommendations` from another client while that ingest runs;
@@ -83,9 +84,9 @@ def imports_and_training(folder: Path) -> None:
         )
         seconds, out = runner.cli("--tenant", "films", "train", "films-als", "--recipe", "als")
         report("train ALS on ML-100K, end to end", seconds, "s", "<= 30 s", seconds <= 30, _fit(out))
-        seconds, _ = runner.cli("--tenant", "films1m", "import-csv", str(ML1M), "--item-col", "movie_id")
+        seconds, _ = runner.cli("--tenant", "films1m", "import-movielens", str(ML1M.parent))
         report(
-            "import-csv ML-1M ratings >= 4 (575,281 rows)",
+            "import-movielens ML-1M: ratings_ge4.csv (575,281 rows) and movies.dat",
             seconds,
             "s",
             "<= 360 s",

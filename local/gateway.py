@@ -15,6 +15,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,6 +127,59 @@ def _route_pattern(path: str) -> re.Pattern[str]:
     return re.compile(f"^{regex}$")
 
 
+class RequestThreads:
+    """Runs each request in a worker thread on an event loop of its own, as a container of its own.
+
+    The functions' handlers are ``async def`` and call the stores (boto3) without awaiting: in
+    Lambda each container serves one request at a time, so nothing waits behind that call, and no
+    thread hop is paid for it. Locally many requests share one process: here each request gets a
+    thread, so a blocking call holds up its own request only. The body and the answer cross to the
+    server's loop (read whole before, sent whole after: one hop per request); the rest runs in the thread.
+    """
+
+    def __init__(self, workers: int = 64) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="request")
+        self._loops = threading.local()
+
+    async def run(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+        server_loop = asyncio.get_running_loop()
+        # One hop per request: the body is read here first, the answer is sent from here afterwards.
+        arrived: list[Any] = []
+        while True:
+            message = await receive()
+            arrived.append(message)
+            if message["type"] != "http.request" or not message.get("more_body"):
+                break
+        answer: list[Any] = []
+
+        async def on_server(call: Any) -> Any:
+            return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(call, server_loop))
+
+        async def worker_receive() -> Any:
+            if arrived:
+                return arrived.pop(0)
+            # Asked again after the body (to watch for a disconnect): send what is answered so far,
+            # so the server can finish the response and tell, then wait on the server's loop.
+            while answer:
+                await on_server(send(answer.pop(0)))
+            return await on_server(receive())
+
+        async def worker_send(message: Any) -> None:
+            answer.append(message)
+
+        def serve() -> None:
+            loop = getattr(self._loops, "loop", None)
+            if loop is None:
+                loop = self._loops.loop = asyncio.new_event_loop()
+            loop.run_until_complete(app(scope, worker_receive, worker_send))
+
+        try:
+            await server_loop.run_in_executor(self._pool, serve)
+        finally:
+            for message in answer:
+                await send(message)
+
+
 @dataclass
 class GatewaySettings:
     routes: Iterable[Route]
@@ -137,6 +191,8 @@ class GatewaySettings:
     # request has a container of its own; on a 2-core laptop, 16 batch writes at once would leave a
     # read of another function waiting seconds for the interpreter.
     function_concurrency: int = 0
+    # Each request in a thread and event loop of its own (see RequestThreads); off: in the server's loop.
+    request_threads: bool = True
     cors_origins: tuple[str, ...] = ("*",)
     cors_headers: tuple[str, ...] = ("authorization", "content-type", "x-request-id")
     cors_methods: tuple[str, ...] = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -153,6 +209,7 @@ class LocalGateway:
             r: TokenBucket(settings.throttle_rate, settings.throttle_burst, settings.clock) for r in settings.routes
         }
         self._running: dict[str, asyncio.Semaphore] = {}
+        self._threads = RequestThreads() if settings.request_threads else None
 
     def match(self, method: str, path: str) -> Route | None:
         for route_method, pattern, route in self._routes:
@@ -189,11 +246,18 @@ class LocalGateway:
             return
         scope = {**scope, "aws.event": self._event(scope, route, claims, headers), "aws.context": None}
         if not self.settings.function_concurrency:
-            await self.app(scope, receive, self._with_cors(send, origin))
+            await self._invoke(scope, receive, self._with_cors(send, origin))
             return
         slots = self._running.setdefault(route.function, asyncio.Semaphore(self.settings.function_concurrency))
         async with slots:
-            await self.app(scope, receive, self._with_cors(send, origin))
+            await self._invoke(scope, receive, self._with_cors(send, origin))
+
+    async def _invoke(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The function's app, for one request: in a thread of its own (a container's worth of isolation)."""
+        if self._threads is None:
+            await self.app(scope, receive, send)
+        else:
+            await self._threads.run(self.app, scope, receive, send)
 
     @staticmethod
     def _event(scope: Scope, route: Route, claims: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:

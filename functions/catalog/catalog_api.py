@@ -35,7 +35,9 @@ router = APIRouter(tags=["catalog"])
     summary="Upsert up to 1,000 items (each row replaces that item's properties)",
     responses=BATCH,
 )
-def put_items(body: PutItemsRequest, identity: Identity = Depends(require_roles(*CATALOG_ROLES))) -> IngestResponse:
+async def put_items(
+    body: PutItemsRequest, identity: Identity = Depends(require_roles(*CATALOG_ROLES))
+) -> IngestResponse:
     return IngestResponse.of(ingest_items(identity.tenant, body.items, catalog_store()))
 
 
@@ -45,7 +47,7 @@ def put_items(body: PutItemsRequest, identity: Identity = Depends(require_roles(
     summary="List the catalog's items in id order, a page at a time",
     responses={**COMMON, 400: {"description": "Malformed cursor, or a cursor of another list"}},
 )
-def get_items(
+async def get_items(
     limit: Limit = 20, cursor: Cursor = None, identity: Identity = Depends(require_roles(*CATALOG_ROLES))
 ) -> ItemPage:
     return ItemPage.of(list_items(identity.tenant, catalog_store(), cursor=cursor, limit=limit))
@@ -57,7 +59,7 @@ def get_items(
     summary="One item and its properties",
     responses={**COMMON, 404: {"description": "Unknown item"}},
 )
-def get_item(item_id: ItemId, identity: Identity = Depends(require_roles(*CATALOG_ROLES))) -> ItemResponse:
+async def get_item(item_id: ItemId, identity: Identity = Depends(require_roles(*CATALOG_ROLES))) -> ItemResponse:
     return ItemResponse.of(find_item(identity.tenant, item_id, catalog_store()))
 
 
@@ -68,7 +70,7 @@ def get_item(item_id: ItemId, identity: Identity = Depends(require_roles(*CATALO
     summary="Delete an item (trained models keep their own copy until they are retrained)",
     responses={**COMMON, 404: {"description": "Unknown item"}},
 )
-def delete_item(item_id: ItemId, identity: Identity = Depends(require_roles(*CATALOG_ROLES))) -> Response:
+async def delete_item(item_id: ItemId, identity: Identity = Depends(require_roles(*CATALOG_ROLES))) -> Response:
     remove_item(identity.tenant, item_id, catalog_store())
     return Response(status_code=204, media_type="application/json")
 
@@ -79,7 +81,9 @@ def delete_item(item_id: ItemId, identity: Identity = Depends(require_roles(*CAT
     summary="Upsert up to 1,000 users' properties (each row replaces that user's properties)",
     responses=BATCH,
 )
-def put_users(body: PutUsersRequest, identity: Identity = Depends(require_roles(*CATALOG_ROLES))) -> IngestResponse:
+async def put_users(
+    body: PutUsersRequest, identity: Identity = Depends(require_roles(*CATALOG_ROLES))
+) -> IngestResponse:
     return IngestResponse.of(ingest_users(identity.tenant, body.users, catalog_store()))
 
 
@@ -89,7 +93,7 @@ def put_users(body: PutUsersRequest, identity: Identity = Depends(require_roles(
     summary="One user's properties",
     responses={**COMMON, 404: {"description": "Unknown user"}},
 )
-def get_user(user_id: UserId, identity: Identity = Depends(require_roles(*CATALOG_ROLES))) -> UserResponse:
+async def get_user(user_id: UserId, identity: Identity = Depends(require_roles(*CATALOG_ROLES))) -> UserResponse:
     return UserResponse.of(find_user(identity.tenant, user_id, catalog_store()))
 
 

@@ -25,7 +25,9 @@ router = APIRouter(tags=["chat"])
         503: {"description": "No trained model yet"},
     },
 )
-def chat(body: ChatRequest, request: Request, identity: Identity = Depends(require_roles(*ROLES))) -> ChatResponse:
+async def chat(
+    body: ChatRequest, request: Request, identity: Identity = Depends(require_roles(*ROLES))
+) -> ChatResponse:
     return chat_turn(identity.tenant, body, chat_services(), request_id=str(request.state.request_id))
 
 

@@ -44,7 +44,7 @@ router = APIRouter(tags=["customer"])
     summary="Personalised recommendations from customer data (preferences, browsing and purchase history)",
     responses={**COMMON, 503: {"description": "No model has been trained for this tenant yet"}},
 )
-def recommend(
+async def recommend(
     body: CustomerRecommendRequest,
     request: Request,
     identity: Identity = Depends(require_roles(*RECOMMEND_ROLES)),
@@ -64,7 +64,7 @@ def recommend(
     summary="The request logs (sequence) and decision logs of POST /api/recommend/recommend, newest first",
     responses=COMMON,
 )
-def logs(
+async def logs(
     start: Annotated[
         str | None, Query(alias="from", max_length=64, description="ISO-8601 instant; default: to - 24 hours.")
     ] = None,

@@ -35,7 +35,7 @@ router = APIRouter(tags=["events"])
         422: {"description": "Not an object of 1 to 1,000 rows (each row is checked on its own: see rejected)"},
     },
 )
-def post_events(
+async def post_events(
     body: PostEventsRequest, identity: Identity = Depends(require_roles(*EVENTS_ROLES))
 ) -> EventIngestResponse:
     return EventIngestResponse.of(ingest_events(identity.tenant, body.events, event_store()))
@@ -47,7 +47,7 @@ def post_events(
     summary="A user's events, newest first (includes events sent a moment ago)",
     responses=READ,
 )
-def user_events(
+async def user_events(
     user_id: UserId,
     limit: Limit = 20,
     cursor: Cursor = None,
@@ -62,7 +62,7 @@ def user_events(
     summary="A session's events, newest first (includes events sent a moment ago)",
     responses=READ,
 )
-def session_events(
+async def session_events(
     session_id: SessionId,
     limit: Limit = 20,
     cursor: Cursor = None,

@@ -63,7 +63,7 @@ def _request_id(request: Request, from_query: str | None) -> str:
     summary="Ranked recommendation objects for a user or an item",
     responses=ERRORS,
 )
-def get_recommendations(
+async def get_recommendations(
     request: Request,
     user_id: Id = None,
     item_id: Annotated[
@@ -141,7 +141,7 @@ ContextId = Annotated[str, Path(max_length=32, description="A number such as 101
 @router.put(
     "/v1/contexts/{context_id}", response_model=ContextWritten, summary="Create or replace a context", responses=ERRORS
 )
-def put_context_route(
+async def put_context_route(
     context_id: ContextId, body: ContextBody, identity: Identity = Depends(require_roles(*MANAGERS))
 ) -> ContextWritten:
     number = parse_context_id(context_id)
@@ -149,7 +149,7 @@ def put_context_route(
 
 
 @router.get("/v1/contexts/{context_id}", response_model=Context, summary="Read a context", responses=ERRORS)
-def get_context_route(context_id: ContextId, identity: Identity = Depends(require_roles(*MANAGERS))) -> Context:
+async def get_context_route(context_id: ContextId, identity: Identity = Depends(require_roles(*MANAGERS))) -> Context:
     return get_context(identity.tenant, parse_context_id(context_id), context_services())
 
 
@@ -160,13 +160,15 @@ def get_context_route(context_id: ContextId, identity: Identity = Depends(requir
     summary="Delete a context",
     responses=ERRORS,
 )
-def delete_context_route(context_id: ContextId, identity: Identity = Depends(require_roles(*MANAGERS))) -> Response:
+async def delete_context_route(
+    context_id: ContextId, identity: Identity = Depends(require_roles(*MANAGERS))
+) -> Response:
     delete_context(identity.tenant, parse_context_id(context_id), context_services())
     return Response(status_code=204, media_type="application/json")
 
 
 @router.get("/v1/contexts", response_model=ContextList, summary="List contexts by number", responses=ERRORS)
-def list_contexts_route(
+async def list_contexts_route(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
     identity: Identity = Depends(require_roles(*MANAGERS)),

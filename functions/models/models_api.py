@@ -31,14 +31,14 @@ router = APIRouter(tags=["models"])
     summary="Define (or redefine) a model: recipe, hyper-parameters, event weights, attribute rules",
     responses={**COMMON, 400: {"description": "Reserved model id"}},
 )
-def put_model(
+async def put_model(
     model_id: ModelId, body: ModelDefinition, identity: Identity = Depends(require_roles(*DEFINE_ROLES))
 ) -> ModelView:
     return define_model(identity.tenant, model_id, body, model_registry())
 
 
 @router.get("/v1/models", response_model=ModelList, summary="List the tenant's models", responses=COMMON)
-def get_models(
+async def get_models(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
     identity: Identity = Depends(require_roles(*READ_ROLES)),
@@ -52,7 +52,7 @@ def get_models(
     summary="A model's definition, status, versions and training metrics",
     responses={**COMMON, 404: {"description": "Unknown model"}},
 )
-def get_model(model_id: ModelId, identity: Identity = Depends(require_roles(*READ_ROLES))) -> ModelView:
+async def get_model(model_id: ModelId, identity: Identity = Depends(require_roles(*READ_ROLES))) -> ModelView:
     return describe_model(identity.tenant, model_id, model_registry())
 
 
@@ -67,7 +67,7 @@ def get_model(model_id: ModelId, identity: Identity = Depends(require_roles(*REA
         409: {"description": "No events to train on, or a training run is already in progress"},
     },
 )
-def train_model(model_id: ModelId, identity: Identity = Depends(require_roles(*READ_ROLES))) -> TrainingAccepted:
+async def train_model(model_id: ModelId, identity: Identity = Depends(require_roles(*READ_ROLES))) -> TrainingAccepted:
     job = request_training(identity.tenant, model_id, model_registry(), event_store(), training_launcher())
     return TrainingAccepted(model_id=model_id, job_id=job.job_id)
 

@@ -33,7 +33,7 @@ router = APIRouter(tags=["ranking"])
         503: {"description": "Model not trained yet, or temporarily unavailable"},
     },
 )
-def recommend(
+async def recommend(
     body: RecommendRequest, request: Request, identity: Identity = Depends(require_roles(*RANKING_ROLES))
 ) -> RecommendResponse:
     return rank_candidates(identity.tenant, body, ranking_services(), request.state.request_id)

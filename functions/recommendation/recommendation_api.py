@@ -81,7 +81,7 @@ def _serve(
     summary="Items similar to an item (item_to_items), under its scenarios",
     responses=COMMON,
 )
-def item_to_items(
+async def item_to_items(
     item_id: Id,
     request: Request,
     response: Response,
@@ -100,7 +100,7 @@ def item_to_items(
     summary="Items for a user's profile (profile_to_items), under its scenarios",
     responses=COMMON,
 )
-def profile_to_items(
+async def profile_to_items(
     user_id: Id,
     request: Request,
     response: Response,
@@ -118,7 +118,7 @@ def profile_to_items(
     summary="Items for an anonymous session: its stored events and/or the body's interactions or ratings",
     responses=COMMON,
 )
-def session_to_items(
+async def session_to_items(
     body: SessionItemsRequest,
     request: Request,
     response: Response,
@@ -133,7 +133,7 @@ def session_to_items(
     summary="Items for a generic input: a generic scenario decides the reco type and scenario",
     responses=COMMON,
 )
-def generic_input_to_items(
+async def generic_input_to_items(
     body: GenericItemsRequest,
     request: Request,
     response: Response,
@@ -148,7 +148,7 @@ def generic_input_to_items(
     summary="Preview scenario parameters: a generic request where the given scenarios replace stored ones",
     responses=COMMON,
 )
-def preview_scenarios(
+async def preview_scenarios(
     body: PreviewRequest,
     request: Request,
     response: Response,

@@ -48,7 +48,9 @@ router = APIRouter(tags=["scenarios"])
     summary="Get a scenario",
     responses={**COMMON, **NOT_FOUND},
 )
-def get_one(reco_type: RecoType, name: Name, identity: Identity = Depends(require_roles(*ROLES))) -> StoredScenario:
+async def get_one(
+    reco_type: RecoType, name: Name, identity: Identity = Depends(require_roles(*ROLES))
+) -> StoredScenario:
     return get_scenario(identity.tenant, reco_type, name, scenario_store())
 
 
@@ -58,7 +60,7 @@ def get_one(reco_type: RecoType, name: Name, identity: Identity = Depends(requir
     summary="Create or replace a scenario (ab_test scenarios cannot be replaced; flows cannot loop)",
     responses=COMMON,
 )
-def put_one(
+async def put_one(
     reco_type: RecoType, name: Name, body: Scenario, identity: Identity = Depends(require_roles(*ROLES))
 ) -> ScenarioWritten:
     return put_scenario(identity.tenant, reco_type, name, body, scenario_store(), catalog_store())
@@ -71,7 +73,7 @@ def put_one(
     summary="Delete a scenario (not while another scenario or a default uses it)",
     responses={**COMMON, **NOT_FOUND},
 )
-def delete_one(reco_type: RecoType, name: Name, identity: Identity = Depends(require_roles(*ROLES))) -> Response:
+async def delete_one(reco_type: RecoType, name: Name, identity: Identity = Depends(require_roles(*ROLES))) -> Response:
     delete_scenario(identity.tenant, reco_type, name, scenario_store())
     return Response(status_code=204, media_type="application/json")
 
@@ -82,7 +84,7 @@ def delete_one(reco_type: RecoType, name: Name, identity: Identity = Depends(req
     summary="List scenarios, filtered by reco type, scenario type and metadata",
     responses=COMMON,
 )
-def list_all(
+async def list_all(
     identity: Identity = Depends(require_roles(*ROLES)),
     amt: Annotated[int, Query(ge=1, le=512, description="Scenarios per page.")] = 64,
     cursor: Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page.")] = None,
@@ -110,7 +112,7 @@ def list_all(
     summary="Get the default scenario of a reco type",
     responses={**COMMON, **NOT_FOUND},
 )
-def get_default_one(reco_type: RecoType, identity: Identity = Depends(require_roles(*ROLES))) -> DefaultScenario:
+async def get_default_one(reco_type: RecoType, identity: Identity = Depends(require_roles(*ROLES))) -> DefaultScenario:
     return get_default(identity.tenant, reco_type, scenario_store())
 
 
@@ -121,7 +123,7 @@ def get_default_one(reco_type: RecoType, identity: Identity = Depends(require_ro
     summary="Set the default scenario of a reco type",
     responses={**COMMON, **NOT_FOUND},
 )
-def set_default_one(
+async def set_default_one(
     reco_type: RecoType, body: DefaultScenario, identity: Identity = Depends(require_roles(*ROLES))
 ) -> Response:
     set_default(identity.tenant, reco_type, body.name, scenario_store())
@@ -135,7 +137,7 @@ def set_default_one(
     summary="Unset the default scenario of a reco type",
     responses={**COMMON, **NOT_FOUND},
 )
-def unset_default_one(reco_type: RecoType, identity: Identity = Depends(require_roles(*ROLES))) -> Response:
+async def unset_default_one(reco_type: RecoType, identity: Identity = Depends(require_roles(*ROLES))) -> Response:
     unset_default(identity.tenant, reco_type, scenario_store())
     return Response(status_code=204, media_type="application/json")
 
