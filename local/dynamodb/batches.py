@@ -11,7 +11,7 @@ from typing import Any
 from local.dynamodb.encoding import StoredJSON
 from local.dynamodb.errors import DynamoDBError, TransactionCanceled, ValidationError
 from local.dynamodb.expressions import parse_projection, project
-from local.dynamodb.items import Write, delete_write, placeholders, prepared, put_write, update_write
+from local.dynamodb.items import Write, delete_write, key_read, placeholders, prepared, put_write, update_write
 from local.dynamodb.storage import Database, Row
 from local.dynamodb.values import normalise_item
 
@@ -205,21 +205,9 @@ def transact_get_items(database: Database, request: dict[str, Any]) -> dict[str,
         body = (entry or {}).get("Get")
         if not isinstance(body, dict):
             raise ValidationError("Each TransactItem of TransactGetItems holds a Get")
-        schema = database.schema(body.get("TableName", ""))
-        key = schema.check_key(normalise_item(body.get("Key"), "Key"))
-        given = placeholders(body)
-        text = body.get("ProjectionExpression")
-        paths = None if text is None else parse_projection(text, given)
-        given.check_all_used()
-        gets.append((schema, schema.key.stored(key), paths))
-    responses = []
+        gets.append(key_read(database, body))
     with database.read() as connection:
         connection.execute("BEGIN")  # one snapshot for every Get
-        for schema, stored, paths in gets:
-            row = database.get(connection, schema, stored)  # type: ignore[arg-type]
-            if row is None:
-                responses.append({})
-            else:
-                responses.append({"Item": StoredJSON(row.doc) if paths is None else project(row.item(), paths)})
+        responses = [read.answer(database.get(connection, read.schema, read.stored_key)) for read in gets]
         connection.execute("COMMIT")
     return {"Responses": responses}

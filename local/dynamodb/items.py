@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from local.dynamodb.encoding import StoredJSON
 from local.dynamodb.errors import ConditionalCheckFailed, InternalServerError, ValidationError
-from local.dynamodb.expressions import Condition, Placeholders, parse_condition, parse_projection, project
+from local.dynamodb.expressions import Condition, Path, Placeholders, parse_condition, parse_projection, project
 from local.dynamodb.schema import TableSchema
 from local.dynamodb.storage import Database, Row, StaleSchema, encoded
 from local.dynamodb.updates import Action, apply_update, check_key_untouched, parse_update
@@ -198,7 +198,21 @@ def delete_item(database: Database, request: dict[str, Any]) -> dict[str, Any]:
     return single_write(database, lambda: delete_write(database, request), returns)
 
 
-def get_item(database: Database, request: dict[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class KeyRead:
+    """One checked read by key (GetItem, or a Get of TransactGetItems): the table, the stored key, the projection."""
+
+    schema: TableSchema
+    stored_key: tuple[Any, Any]
+    paths: list[Path] | None
+
+    def answer(self, row: Row | None) -> dict[str, Any]:
+        if row is None:
+            return {}
+        return {"Item": StoredJSON(row.doc) if self.paths is None else project(row.item(), self.paths)}
+
+
+def key_read(database: Database, request: dict[str, Any]) -> KeyRead:
     schema = database.schema(request.get("TableName", ""))
     key = schema.check_key(normalise_item(request.get("Key"), "Key"))
     given = placeholders(request)
@@ -207,8 +221,10 @@ def get_item(database: Database, request: dict[str, Any]) -> dict[str, Any]:
     given.check_all_used()
     stored = schema.key.stored(key)
     assert stored is not None
+    return KeyRead(schema, stored, paths)
+
+
+def get_item(database: Database, request: dict[str, Any]) -> dict[str, Any]:
+    read = key_read(database, request)
     with database.read() as connection:
-        row = database.get(connection, schema, stored)
-    if row is None:
-        return {}
-    return {"Item": StoredJSON(row.doc) if paths is None else project(row.item(), paths)}
+        return read.answer(database.get(connection, read.schema, read.stored_key))

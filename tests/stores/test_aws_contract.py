@@ -529,3 +529,13 @@ def test_a_client_token_is_remembered_only_for_a_transaction_that_succeeded(tabl
     table.put_item(Item={"pk": "p", "sk": "1", "v": 1})
     client.transact_write_items(TransactItems=guarded, ClientRequestToken="t1")  # applied now: v is gone
     assert "v" not in table.get_item(Key={"pk": "p", "sk": "1"})["Item"]
+
+
+def test_a_transactional_read_answers_each_get_in_order(table: Any) -> None:
+    table.put_item(Item={"pk": "p", "sk": "1", "v": 1, "w": 2})
+    gets = [
+        {"Get": {"TableName": TABLE, "Key": {"pk": "p", "sk": "1"}, "ProjectionExpression": "v"}},
+        {"Get": {"TableName": TABLE, "Key": {"pk": "p", "sk": "missing"}}},
+    ]
+    answer = table.meta.client.transact_get_items(TransactItems=gets)["Responses"]
+    assert [response.get("Item") for response in answer] == [{"v": 1}, None]
