@@ -10,8 +10,9 @@ from typing import Any
 
 from local.dynamodb.encoding import StoredJSON
 from local.dynamodb.errors import DynamoDBError, TransactionCanceled, ValidationError
-from local.dynamodb.expressions import parse_projection, project
+from local.dynamodb.expressions import parse_projection
 from local.dynamodb.items import Write, delete_write, key_read, placeholders, prepared, put_write, update_write
+from local.dynamodb.operands import project
 from local.dynamodb.storage import Database, Row
 from local.dynamodb.values import normalise_item
 

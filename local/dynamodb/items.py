@@ -9,7 +9,8 @@ from typing import Any, TypeVar
 
 from local.dynamodb.encoding import StoredJSON
 from local.dynamodb.errors import ConditionalCheckFailed, InternalServerError, ValidationError
-from local.dynamodb.expressions import Condition, Path, Placeholders, parse_condition, parse_projection, project
+from local.dynamodb.expressions import Condition, parse_condition, parse_projection
+from local.dynamodb.operands import Path, Placeholders, project
 from local.dynamodb.schema import TableSchema
 from local.dynamodb.storage import Database, Row, StaleSchema, encoded
 from local.dynamodb.updates import Action, apply_update, check_key_untouched, parse_update

@@ -8,8 +8,9 @@ from typing import Any
 
 from local.dynamodb.encoding import StoredJSON
 from local.dynamodb.errors import ValidationError
-from local.dynamodb.expressions import Condition, Parser, Path, Placeholders, parse_condition, parse_projection, project
+from local.dynamodb.expressions import Condition, Parser, parse_condition, parse_projection
 from local.dynamodb.items import placeholders
+from local.dynamodb.operands import Path, Placeholders, project
 from local.dynamodb.schema import IndexSchema, KeySchema, TableSchema, check_key_text, projected
 from local.dynamodb.storage import Database, Range, Row
 from local.dynamodb.values import AttributeValue, Item, key_text, normalise_item, scalar, type_of

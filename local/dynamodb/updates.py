@@ -7,17 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from local.dynamodb.errors import ValidationError
-from local.dynamodb.expressions import (
-    UPDATE_FUNCTIONS,
-    Arithmetic,
-    Constant,
-    IfNotExists,
-    ListAppend,
-    Parser,
-    Path,
-    Placeholders,
-    check_overlaps,
-)
+from local.dynamodb.expressions import UPDATE_FUNCTIONS, Parser
+from local.dynamodb.operands import Arithmetic, Constant, IfNotExists, ListAppend, Path, Placeholders, check_overlaps
 from local.dynamodb.values import AttributeValue, Item, add_numbers, type_of
 
 KIND = "UpdateExpression"
