@@ -139,9 +139,9 @@ def test_roles_may_come_from_the_scope_claim(client: TestClient) -> None:
     assert call(client, f"Bearer {signed(claims)}").status_code == 200
 
 
-def test_a_token_without_tenant_is_403(client: TestClient) -> None:
+def test_a_token_without_tenant_is_401(client: TestClient) -> None:
     response = call(client, f"Bearer {signed(valid_claims(tenant=None))}")
-    assert response.status_code == 403
+    assert response.status_code == 401
     assert "'tenant' claim" in response.json()["detail"]
 
 

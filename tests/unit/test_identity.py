@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from reco.errors import Forbidden, Unauthenticated
-from reco.identity import Role, identity_from_claims, parse_list_claim
+from reco.identity import Role, bearer_token_payload, identity_from_claims, parse_list_claim
 
 
 @pytest.mark.parametrize(
@@ -61,11 +61,46 @@ def test_missing_claims_are_unauthenticated() -> None:
         identity_from_claims(None)
 
 
-@pytest.mark.parametrize("tenant", [None, "", "a#b", "a b", "x" * 65, "-leading"])
-def test_a_missing_or_unsafe_tenant_is_forbidden_with_the_reason(tenant: str | None) -> None:
+@pytest.mark.parametrize("tenant", [None, "", "a#b", "a b", "x" * 65, "-leading", 123, True, ["acme"]])
+def test_a_missing_or_unsafe_tenant_is_unauthenticated_with_the_reason(tenant: object) -> None:
     claims = {"roles": "[root]"} if tenant is None else {"tenant": tenant, "roles": "[root]"}
-    with pytest.raises(Forbidden, match="'tenant' claim"):
+    with pytest.raises(Unauthenticated, match="'tenant' claim"):
         identity_from_claims(claims)
+
+
+@pytest.mark.parametrize(
+    ("passed", "typed", "message"),
+    [
+        ("None", None, "the token has no 'tenant' claim naming the caller's tenant"),
+        ("123", 123, "the token's 'tenant' claim must be a string, not a number"),
+        ("acme", "other", "the token's 'tenant' claim is not the one its authorizer verified"),
+    ],
+)
+def test_the_token_payload_refuses_what_string_claims_hide(passed: str, typed: object, message: str) -> None:
+    # API Gateway passes null and 123 on as text; the verified token keeps their JSON types.
+    with pytest.raises(Unauthenticated) as caught:
+        identity_from_claims({"tenant": passed, "roles": "[root]"}, token_payload={"tenant": typed})
+    assert caught.value.message == message
+
+
+def test_a_token_payload_never_grants_a_tenant() -> None:
+    identity = identity_from_claims({"tenant": "acme"}, token_payload={"tenant": "acme", "roles": ["root"]})
+    assert (identity.tenant, identity.roles) == ("acme", frozenset())  # roles still come from the claims
+
+
+@pytest.mark.parametrize(
+    ("authorization", "expected"),
+    [
+        (None, None),
+        ("Bearer not-a-token", None),
+        ("Bearer a.!!!.c", None),
+        ("Bearer eyJhbGciOiJSUzI1NiJ9.WzFd.c2ln", None),  # the payload is an array, not claims
+        ("Bearer eyJhbGciOiJSUzI1NiJ9.eyJ0ZW5hbnQiOjEyM30.c2ln", {"tenant": 123}),
+        ("eyJhbGciOiJSUzI1NiJ9.eyJ0ZW5hbnQiOjEyM30.c2ln", {"tenant": 123}),  # API Gateway takes it bare too
+    ],
+)
+def test_the_bearer_token_payload_is_read_or_none(authorization: str | None, expected: object) -> None:
+    assert bearer_token_payload(authorization) == expected
 
 
 def test_require_names_the_roles_needed_and_held() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -76,19 +78,74 @@ def roles_from_claims(claims: Mapping[str, Any], scope_prefix: str = "reco") -> 
     return frozenset(Role(n) for n in names)
 
 
-def identity_from_claims(
-    claims: Mapping[str, Any] | None, tenant_claim: str = "tenant", scope_prefix: str = "reco"
-) -> Identity:
-    """Build the caller's identity, or raise 401/403 with a message that says what is missing."""
-    if not claims:
-        raise Unauthenticated("the request carries no verified token claims")
-    tenant = claims.get(tenant_claim)
-    if not isinstance(tenant, str) or not tenant:
-        raise Forbidden(f"the token has no '{tenant_claim}' claim naming the caller's tenant")
+def bearer_token_payload(authorization: str | None) -> dict[str, Any] | None:
+    """The payload of the bearer token API Gateway verified, decoded without checking it again.
+
+    The authorizer hands claims over as strings (a number ``123`` and the text ``"123"`` look alike);
+    the payload keeps their JSON types. It is read only to refuse a token, never to grant anything.
+    None when there is no readable token (a direct invocation, a sample event).
+    """
+    if not authorization:
+        return None
+    token = authorization[7:] if authorization[:7].lower() == "bearer " else authorization
+    parts = token.strip().split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (binascii.Error, ValueError, RecursionError):
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+def tenant_from_claims(
+    claims: Mapping[str, Any], tenant_claim: str = "tenant", token_payload: Mapping[str, Any] | None = None
+) -> str:
+    """The caller's tenant: the claim as a non-empty string that follows the tenant id rule, else 401.
+
+    ``token_payload`` (see :func:`bearer_token_payload`), when there is one, must hold the same claim as
+    a JSON string: ``null`` or ``123`` reach the function as text that would pass the rule.
+    """
+    if token_payload is not None:
+        _checked_tenant(token_payload.get(tenant_claim), tenant_claim)  # refuses null, a number … saying so
+    tenant = _checked_tenant(claims.get(tenant_claim), tenant_claim)
+    if token_payload is not None and token_payload.get(tenant_claim) != tenant:
+        raise Unauthenticated(f"the token's '{tenant_claim}' claim is not the one its authorizer verified")
+    return tenant
+
+
+def _checked_tenant(tenant: Any, tenant_claim: str) -> str:
+    if tenant is None or tenant == "":
+        raise Unauthenticated(f"the token has no '{tenant_claim}' claim naming the caller's tenant")
+    if not isinstance(tenant, str):
+        raise Unauthenticated(f"the token's '{tenant_claim}' claim must be a string, not {_json_type(tenant)}")
     if not TENANT_PATTERN.fullmatch(tenant):
-        raise Forbidden(
+        raise Unauthenticated(
             f"the token's '{tenant_claim}' claim must be 1-64 characters of letters, digits, '.', '_' or '-'"
         )
+    return tenant
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list | tuple):
+        return "an array"
+    return "an object" if isinstance(value, Mapping) else type(value).__name__
+
+
+def identity_from_claims(
+    claims: Mapping[str, Any] | None,
+    tenant_claim: str = "tenant",
+    scope_prefix: str = "reco",
+    token_payload: Mapping[str, Any] | None = None,
+) -> Identity:
+    """Build the caller's identity, or raise 401 with a message that says what is missing or wrong."""
+    if not claims:
+        raise Unauthenticated("the request carries no verified token claims")
+    tenant = tenant_from_claims(claims, tenant_claim, token_payload)
     subject = claims.get("sub")
     roles = roles_from_claims(claims, scope_prefix)
     return Identity(tenant=tenant, roles=roles, subject=str(subject) if subject else None)

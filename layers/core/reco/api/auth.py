@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import Request
 
 from reco.errors import Unauthenticated
-from reco.identity import Identity, Role, identity_from_claims
+from reco.identity import Identity, Role, bearer_token_payload, identity_from_claims
 from reco.settings import get_settings
 
 
@@ -26,7 +26,8 @@ async def caller(request: Request) -> Identity:
     if claims is None:
         raise Unauthenticated("the request carries no verified token claims")
     settings = get_settings()
-    return identity_from_claims(claims, settings.tenant_claim, settings.role_scope_prefix)
+    payload = bearer_token_payload(request.headers.get("authorization"))
+    return identity_from_claims(claims, settings.tenant_claim, settings.role_scope_prefix, payload)
 
 
 def require_roles(*allowed: Role) -> Callable[[Request], Awaitable[Identity]]:
