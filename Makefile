@@ -25,8 +25,13 @@ TTL ?= 3600
 
 .PHONY: help install tools run token test lint pytest build bench bench-storage openapi clean
 
+# The variables a target's help text may name, as $(NAME): `make help` prints their values.
+HELP_VARIABLES := PORT ROLES TENANT SUBJECT TTL
+
 help:  ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) \
+		| sed -E $(foreach name,$(HELP_VARIABLES),-e 's|\$$\($(name)\)|$($(name))|g') \
+		| awk -F ':.*## ' '{ printf "%-15s%s\n", $$1, $$2 }'
 
 $(VENV)/.installed: requirements-dev.txt layers/core/requirements.txt pyproject.toml
 	@test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)

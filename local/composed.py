@@ -7,6 +7,7 @@ import os
 
 from fastapi import APIRouter, FastAPI
 
+from local.docs import add_offline_docs, declare_bearer_token
 from local.gateway import GatewaySettings, JwtVerifier, LocalGateway
 from local.template import http_functions, parameter_default, resources, routes
 from local.tokens import LOCAL_AUDIENCE, LOCAL_ISSUER, ensure_keys
@@ -19,7 +20,10 @@ def function_routers() -> dict[str, APIRouter]:
 
 
 def compose_app() -> FastAPI:
-    return build_app(*function_routers().values(), title="reco", openapi=True)
+    app = build_app(*function_routers().values(), title="reco", openapi=True)
+    add_offline_docs(app)
+    declare_bearer_token(app, routes())  # every route is behind the template's JWT authorizer
+    return app
 
 
 def gateway_settings(throttling: bool = True, function_concurrency: int = 0) -> GatewaySettings:

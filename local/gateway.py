@@ -27,6 +27,7 @@ from local.template import Route
 # Served without a token: how tools and health checks find the local server, and the dev JWKS.
 JWKS_PATH = "/.well-known/jwks.json"
 PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", JWKS_PATH})
+PUBLIC_PREFIXES = ("/docs/",)  # Swagger UI's own files (local/docs.py)
 
 
 class TokenBucket:
@@ -230,7 +231,7 @@ class LocalGateway:
         if path == JWKS_PATH and method == "GET":
             await self._send_json(send, 200, self.settings.verifier.jwks, origin)
             return
-        if path in PUBLIC_PATHS:
+        if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
             await self.app(scope, receive, self._with_cors(send, origin))
             return
         route = self.match(method, path)

@@ -24,7 +24,7 @@ def build_app(*routers: APIRouter, title: str = "reco", openapi: bool = False) -
         version=API_VERSION,
         description="Recommendation API: ranking, personalised lists, scenarios, chat discovery.",
         openapi_url="/openapi.json" if openapi else None,
-        docs_url="/docs" if openapi else None,
+        docs_url=None,  # FastAPI's page loads Swagger UI from a CDN: the local runner serves its own (local/docs.py)
         redoc_url=None,
     )
     for router in routers:

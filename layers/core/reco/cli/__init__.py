@@ -84,20 +84,42 @@ def _parser() -> argparse.ArgumentParser:
     ml = commands.add_parser(
         "import-movielens", help="import ML-100K (u.data/u.item) or ML-1M (ratings.dat/movies.dat)"
     )
-    ml.add_argument("directory")
+    ml.add_argument("directory", help="the folder of u.data and u.item (ML-100K) or ratings.dat and movies.dat (ML-1M)")
     ml.add_argument("--keep-timestamps", action="store_true", help="do not shift the ratings' times to end now")
 
-    csv = commands.add_parser("import-csv", help="import interactions from a CSV with a header row")
-    csv.add_argument("path")
-    csv.add_argument("--user-col", default="user_id")
-    csv.add_argument("--item-col", default="item_id")
-    csv.add_argument("--value-col", default="rating")
-    csv.add_argument("--time-col", default="timestamp")
-    csv.add_argument("--delimiter", default=",")
-    csv.add_argument("--keep-timestamps", action="store_true")
+    csv = commands.add_parser("import-csv", help="import interactions (ratings) from a CSV with a header row")
+    csv.add_argument("path", help="the CSV file; its first line names the columns")
+    csv.add_argument(
+        "--user-col", default="user_id", metavar="COLUMN", help="the column of user ids (default: user_id)"
+    )
+    csv.add_argument(
+        "--item-col", default="item_id", metavar="COLUMN", help="the column of item ids (default: item_id)"
+    )
+    csv.add_argument(
+        "--value-col",
+        default="rating",
+        metavar="COLUMN",
+        help="the column of ratings: each event's value (default: rating)",
+    )
+    csv.add_argument(
+        "--time-col",
+        default="timestamp",
+        metavar="COLUMN",
+        help="the column of Unix times in seconds (default: timestamp)",
+    )
+    csv.add_argument("--delimiter", default=",", help="the character between fields (default: ',')")
+    csv.add_argument(
+        "--keep-timestamps",
+        action="store_true",
+        help="store the times as they are (refused if any falls outside the event retention) instead of shifting "
+        "them so the newest is now",
+    )
+
+    items = commands.add_parser("import-items", help="import an item catalog from a CSV or JSON lines file")
+    _item_file_arguments(items)
 
     demo = commands.add_parser("import-demo", help="import the generated demo catalog, users and events")
-    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--seed", type=int, default=7, help="the generator's seed: same seed, same data (default: 7)")
 
     train = commands.add_parser("train", help="train MODEL now, in this process, and publish a version")
     train.add_argument("model")
@@ -113,6 +135,52 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--recipes", help="comma-separated recipes to compare, or 'all' (default: the model's)")
     evaluate.add_argument("--movielens", help="evaluate on a MovieLens folder directly (no import needed)")
     return parser
+
+
+def _item_file_arguments(items: argparse.ArgumentParser) -> None:
+    items.add_argument(
+        "path", help="a .csv (or .tsv) file whose first line names the columns, or a .jsonl file: one object a line"
+    )
+    items.add_argument("--format", choices=["csv", "jsonl"], help="the file's format (default: from its extension)")
+    items.add_argument(
+        "--id-col", default="id", metavar="COLUMN", help="the column (JSON: key) of item ids (default: id)"
+    )
+    items.add_argument(
+        "--name-col",
+        metavar="COLUMN",
+        help="the column stored as the item's `name` property (default: one called name)",
+    )
+    items.add_argument(
+        "--description-col",
+        metavar="COLUMN",
+        help="the column stored as the `description` property (default: one called description)",
+    )
+    items.add_argument(
+        "--properties",
+        metavar="COLUMNS",
+        type=_names,
+        help="comma-separated columns kept as properties, under their own names (default: every other column)",
+    )
+    items.add_argument(
+        "--numbers",
+        metavar="COLUMNS",
+        type=_names,
+        default=(),
+        help="comma-separated columns whose text is a number, e.g. price,stock (CSV cells are text otherwise)",
+    )
+    items.add_argument(
+        "--lists",
+        metavar="COLUMNS",
+        type=_names,
+        default=(),
+        help="comma-separated columns whose text is a list of strings, split on --list-separator",
+    )
+    items.add_argument("--list-separator", default="|", help="what separates a list's values (default: '|')")
+    items.add_argument("--delimiter", help="the CSV's field separator (default: ',', a tab for .tsv)")
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in text.split(",") if name.strip())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

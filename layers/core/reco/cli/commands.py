@@ -20,6 +20,7 @@ from reco.evaluation import evaluate as evaluate_model
 from reco.evaluation import format_table, quality_table, split_by_time
 from reco.imports import batches, check_within_retention, event_rows, fit_to_retention, item_rows, read_movielens
 from reco.ingestion import ingest_events, ingest_items, ingest_users
+from reco.item_files import ItemMapping, import_item_rows, read_item_file
 from reco.models import RECIPES, fit_recipe, resolve_params
 from reco.records import IngestResult
 from reco.registry import ModelRecord
@@ -70,11 +71,15 @@ def _import(kind: str, tenant: str, rows: Iterable[dict[str, Any]], total: int |
                 print(f"  rejected {kind} row {offset + rejection.index}: {rejection.error}")
             rejected += 1
         offset += len(batch)
+    _print_counts(kind, accepted, duplicates, rejected)
+    return rejected
+
+
+def _print_counts(kind: str, accepted: int, duplicates: int, rejected: int) -> None:
     if rejected > MAX_PRINTED_REJECTIONS:
         print(f"  ... and {rejected - MAX_PRINTED_REJECTIONS:,} more rejected rows")
     already = f" ({duplicates:,} of them already stored)" if duplicates else ""
     print(f"{kind}: {accepted:,} accepted{already}, {rejected:,} rejected")
-    return rejected
 
 
 def _store_for(kind: str) -> Any:
@@ -106,6 +111,24 @@ def import_csv(args: argparse.Namespace) -> int:
     ratings = read_ratings_csv(args.path, args.user_col, args.item_col, args.value_col, args.time_col, args.delimiter)
     times = _placed_times(ratings, args.keep_timestamps)
     return 1 if _import("events", args.tenant, event_rows(ratings, times, prefix="csv"), len(ratings)) else 0
+
+
+def import_items(args: argparse.Namespace) -> int:
+    mapping = ItemMapping(
+        id=args.id_col,
+        name=args.name_col,
+        description=args.description_col,
+        properties=args.properties,
+        numbers=frozenset(args.numbers),
+        lists=frozenset(args.lists),
+        list_separator=args.list_separator,
+    )
+    rows = progress(read_item_file(args.path, mapping, args.format, args.delimiter), desc="items")
+    report = import_item_rows(args.tenant, rows, catalog_store(), keep=MAX_PRINTED_REJECTIONS)
+    for line, reason in report.first_rejections:
+        print(f"  rejected items line {line}: {reason}")
+    _print_counts("items", report.accepted, report.duplicates, report.rejected)
+    return 1 if report.rejected else 0
 
 
 def import_demo(args: argparse.Namespace) -> int:
