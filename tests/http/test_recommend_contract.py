@@ -77,11 +77,15 @@ def test_limit_truncates_after_ranking(client: TestClient, auth: Auth) -> None:
     assert [i["id"] for i in post(client, auth, body).json()["items"]] == ["a", "b"]
 
 
-def test_a_limit_beyond_any_number_returns_every_candidate(client: TestClient, auth: Auth) -> None:
-    body = {"session_id": "s1", "item_ids": ["a", "b", "c"], "limit": 10**29, "model_id": "test_model_item_200"}
+def test_a_limit_beyond_the_candidates_returns_them_all_and_an_absurd_one_is_a_422(client: TestClient, auth: Auth) -> None:
+    body = {"session_id": "s1", "item_ids": ["a", "b", "c"], "limit": 10**9, "model_id": "test_model_item_200"}
     response = post(client, auth, body)
-    assert response.status_code == 200, response.text  # found by the load-and-fuzz run: it was a 500
+    assert response.status_code == 200, response.text
     assert [i["id"] for i in response.json()["items"]] == ["a", "b", "c"]
+    # found by the load-and-fuzz run: it was a 500
+    huge = post(client, auth, {**body, "limit": 10**29})
+    assert huge.status_code == 422
+    assert "less than or equal to 2147483647" in huge.text
 
 
 def test_duplicate_ids_echo_the_attributes_that_differ(client: TestClient, auth: Auth) -> None:

@@ -30,8 +30,8 @@ BASE = {"user_id": "u1", "item_ids": ["a"], "model_id": "m"}
 @pytest.mark.parametrize(
     ("context", "message"),
     [
-        ({"pad": "x" * MAX_CONTEXT_BYTES}, "at most 16384 are kept"),
-        ({"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": 1}}}}}}}}}, "nested at most 8 levels"),
+        ({"pad": "x" * MAX_CONTEXT_BYTES}, "at most 16384 are accepted"),
+        ({"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": 1}}}}}}}}}, "nested more than 8 levels deep"),
     ],
 )
 def test_context_is_bounded(context: dict[str, Any], message: str) -> None:

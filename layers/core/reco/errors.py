@@ -81,6 +81,12 @@ class Conflict(RecoError):
     code = "CONFLICT"
 
 
+class UnreadableRecord(Conflict):
+    """A stored record this version cannot decode (written before a limit existed): delete it and write it again."""
+
+    code = "UNREADABLE_RECORD"
+
+
 class TrainingInProgress(Conflict):
     code = "TRAINING_IN_PROGRESS"
 

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from reco.api.errors import internal_error_message, payload_for
 from reco.errors import InternalError, MalformedJson, PayloadTooLarge, RecoError, UnsupportedMediaType
 from reco.observability import correlation_id, logger, metrics
+from reco.schemas.bounds import TooDeep, check_json_depth
 
 REQUEST_ID_HEADER = b"x-request-id"
 # Printable, log- and header-safe; covers UUIDs, KSUIDs and API Gateway ids ("JKJaXmPLvHcESHA=").
@@ -143,6 +144,10 @@ class RequestContextMiddleware:
             )
         if has_unpaired_surrogate(body):
             raise MalformedJson("malformed JSON body: a \\u escape names an unpaired UTF-16 surrogate (D800-DFFF)")
+        try:
+            check_json_depth(body, "the body")
+        except TooDeep as error:
+            raise MalformedJson(f"malformed JSON body: {error}; flatten it") from None
         return body
 
     @staticmethod

@@ -80,6 +80,7 @@ from reco.models.interactions import I64, Bools
 from reco.models.text_index import TextIndex, tokenize
 from reco.recommendations.case import keep_mask
 from reco.scenarios.filters import MAX_IN_VALUES, filter_mask
+from reco.schemas.bounds import TooDeep, check_json_depth
 
 MAX_FILTERS: Final = 20
 MAX_FILTER_LENGTH: Final = 512
@@ -219,6 +220,10 @@ def parse_scope(text: str) -> tuple[list[ListFilter], list[str]]:
     def refuse(constant: str) -> NoReturn:
         raise ValueError(f"{constant} is not a JSON number")
 
+    try:
+        check_json_depth(text.encode("utf-8", "surrogatepass"), "it")
+    except TooDeep as error:
+        fail(f"{error}; send an object like {_EXAMPLE}")
     try:
         parsed = json.loads(text, parse_constant=refuse)
     except json.JSONDecodeError as error:

@@ -30,9 +30,15 @@ def _type_name(value: Any) -> str:
     return {bool: "boolean", int: "integer", float: "number"}.get(type(value), type(value).__name__)
 
 
+MAX_INTEGER_DIGITS = 38
+
+
 def _coerce(recipe: str, key: str, value: Any, default: Any) -> Any:
     """``value`` converted to the type of ``default``; ints are accepted where numbers are."""
     where = f"{recipe} param '{key}'"
+    if isinstance(value, int) and not isinstance(value, bool) and len(str(abs(value))) > MAX_INTEGER_DIGITS:
+        # float() of such an integer overflows: refuse it before any conversion.
+        raise ValueError(f"{where} is out of range: integers have at most {MAX_INTEGER_DIGITS} digits")
     if isinstance(default, bool):
         if not isinstance(value, bool):
             raise ValueError(f"{where} must be a boolean, got {value!r}")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from reco.errors import WrongParameter
+from reco.schemas.bounds import TooDeep, check_json_depth
 
 MetadataOp = Literal["eq", "lt", "gt", "lte", "gte"]
 METADATA_OPS: Final[tuple[MetadataOp, ...]] = ("eq", "lt", "gt", "lte", "gte")
@@ -68,6 +69,10 @@ def _reject_constant(_: str) -> Any:
 
 
 def _value(raw: str) -> Any:
+    try:
+        check_json_depth(raw.encode("utf-8", "surrogatepass"), "a metadata filter value")
+    except TooDeep as error:
+        raise WrongParameter(f"{error}") from None
     try:
         return json.loads(raw, parse_constant=_reject_constant)
     except ValueError:

@@ -8,18 +8,20 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import ValidationError
 
 from reco.errors import WrongParameter
+from reco.schemas.bounds import TooDeep, loads_bounded
 from reco.schemas.scenarios import ItemFilter, RerankingRule
 
 
 def _json_or_text(text: str) -> Any:
     try:
-        return json.loads(text)
+        return loads_bounded(text, "a filter value")
+    except TooDeep as error:
+        raise WrongParameter(f"{error}") from None
     except ValueError:
         return text
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StrictStr, WithJsonSchema
 
 from reco.records import IngestResult, Item, Page, User, iso_millis
+from reco.schemas.bounds import NUMBER_SCHEMA
 from reco.schemas.ranking import ATTRIBUTE_VALUE_SCHEMA, Identifier, check_attribute_value
 
 MAX_BATCH = 1000
@@ -51,7 +52,7 @@ def check_property_value(value: Any) -> Any:
 
 
 CheckedPropertyValue = Annotated[Any, PlainValidator(check_property_value), WithJsonSchema(ATTRIBUTE_VALUE_SCHEMA)]
-CheckedNumber = Annotated[Any, PlainValidator(check_number), WithJsonSchema({"type": "number"})]
+CheckedNumber = Annotated[Any, PlainValidator(check_number), WithJsonSchema(NUMBER_SCHEMA)]
 
 
 class ItemRow(BaseModel):

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from reco.schemas.bounds import MAX_NUMBER_MAGNITUDE
 from reco.schemas.recommendation import FlexibleId
 
 MAX_CATEGORIES = 50
@@ -34,7 +35,7 @@ DEFAULT_LOGS_LIMIT = 50
 Task = Literal["product_recommendation"]
 Template = Literal["personalized", "trending", "similar", "new_arrivals"]
 LogKind = Literal["sequence", "decision"]
-Price = Annotated[StrictFloat, Field(ge=0)]
+Price = Annotated[StrictFloat, Field(ge=0, le=MAX_NUMBER_MAGNITUDE)]
 Category = Annotated[StrictStr, Field(min_length=1, max_length=256)]
 
 

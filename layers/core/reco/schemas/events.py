@@ -48,17 +48,24 @@ def parse_timestamp(value: Any) -> datetime | None:
             moment = moment.astimezone(UTC)
         except OverflowError:
             raise ValueError(f"{shown} is out of range") from None
-    elif isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        try:
+    elif isinstance(value, int | float) and not isinstance(value, bool) and not _non_finite(value):
+        shown = str(value) if len(str(value)) <= 40 else f"a {len(str(value))}-digit number"
+        try:  # fromtimestamp overflows on integers past a float's range
             moment = datetime.fromtimestamp(value, UTC)
         except (OverflowError, OSError, ValueError):
-            raise ValueError(f"{value} is out of range: epoch timestamps are in seconds, not milliseconds") from None
+            raise ValueError(f"{shown} is out of range: epoch timestamps are in seconds, not milliseconds") from None
     else:
         raise ValueError(f"must be {TIMESTAMP_FORMATS}")
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
-TIMESTAMP_SCHEMA = {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "number"}]}
+def _non_finite(value: float) -> bool:
+    return isinstance(value, float) and not math.isfinite(value)
+
+
+# Epoch seconds from year 1 to year 9999, the range a datetime holds.
+EPOCH_SECONDS_RANGE = {"minimum": -62135596800, "maximum": 253402300799}
+TIMESTAMP_SCHEMA = {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "number", **EPOCH_SECONDS_RANGE}]}
 Timestamp = Annotated[datetime | None, PlainValidator(parse_timestamp), WithJsonSchema(TIMESTAMP_SCHEMA)]
 
 

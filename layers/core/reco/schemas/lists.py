@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool, StrictInt, StrictStr, field_validator
 
 from reco.errors import WrongParameter
+from reco.schemas.bounds import FreeForm
 from reco.schemas.scenarios import ScenarioName
 
 MAX_LIMIT = 100
@@ -65,7 +66,7 @@ class ContextBody(BaseModel):
         description="Scenario applied (profile_to_items for User, item_to_items for Item); it picks the model. "
         "Null: the reco type's default scenario.",
     )
-    filters: list[StrictStr | dict[str, JsonValue]] = Field(
+    filters: list[StrictStr | FreeForm] = Field(
         default_factory=list,
         max_length=MAX_CONTEXT_FILTERS,
         description="Default filters: shorthand strings (category:electronics) or scope objects "

@@ -5,9 +5,19 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from reco.models import resolve_params
+from reco.schemas.bounds import Number
 from reco.schemas.ranking import CheckedAttributeValue
 
 MODEL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
@@ -29,13 +39,17 @@ DEFAULT_EVENT_WEIGHTS: dict[str, Any] = {
 }
 
 
+# Checked by the definition's validator, so one message names the event type; declared for clients.
+WeightValue = Annotated[float, WithJsonSchema({"type": "number", "minimum": 0, "maximum": 1000})]
+
+
 class EventWeight(BaseModel):
     """How much one event type counts; events whose ``value`` is below ``min_value`` are ignored."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     weight: float = Field(ge=0, le=1000, description="Weight of one event of this type.")
-    min_value: float | None = Field(None, description="Ignore events of this type whose value is lower.")
+    min_value: Number | None = Field(None, description="Ignore events of this type whose value is lower.")
     use_value: StrictBool = Field(False, description="Multiply the weight by the event's value.")
 
 
@@ -111,7 +125,7 @@ class ModelDefinition(BaseModel):
     params: dict[Annotated[str, Field(max_length=64)], Any] = Field(
         default_factory=dict, max_length=32, description="Hyper-parameters of the recipe; omitted ones take defaults."
     )
-    event_weights: dict[EventType, float | EventWeight] | None = Field(
+    event_weights: dict[EventType, WeightValue | EventWeight] | None = Field(
         None,
         max_length=MAX_EVENT_TYPES,
         description='Weight per event type ("*" for all others); omitted: view/click 1, add_to_cart 3, '

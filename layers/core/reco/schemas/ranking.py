@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Annotated, Any
 
@@ -18,7 +17,11 @@ from pydantic import (
     model_validator,
 )
 
+from reco.schemas.bounds import NUMBER_SCHEMA, check_free_form
+
 MAX_CANDIDATES = 1000
+MAX_ATTRIBUTE_INTEGER = 10**126
+MAX_INT32 = 2**31 - 1  # a limit past the candidates returns them all; past this it is a typo
 MAX_ATTRIBUTES = 64
 
 MAX_STRING_ATTRIBUTE = 4096
@@ -31,8 +34,12 @@ AttributeValue = bool | int | float | str | list[str]
 
 def check_attribute_value(value: Any) -> AttributeValue:
     """One check, one error message per bad value (a union would report one error per branch)."""
-    if isinstance(value, bool | int):
+    if isinstance(value, bool):
         return value
+    if isinstance(value, int):
+        if abs(value) < MAX_ATTRIBUTE_INTEGER:
+            return value
+        raise ValueError("attribute numbers must be below 1e126 in magnitude")  # numpy cannot hold 10**400
     if isinstance(value, float):
         if math.isfinite(value):
             return value
@@ -56,29 +63,16 @@ MAX_CONTEXT_DEPTH = 8
 
 def check_context(context: dict[str, Any]) -> dict[str, Any]:
     """The context is stored with the decision: bounded, so it always fits a DynamoDB item."""
-
-    def depth(value: Any) -> int:
-        if isinstance(value, dict):
-            return 1 + max(map(depth, value.values()), default=0)
-        if isinstance(value, list):
-            return 1 + max(map(depth, value), default=0)
-        return 0
-
-    if depth(context) > MAX_CONTEXT_DEPTH:
-        raise ValueError(f"context may be nested at most {MAX_CONTEXT_DEPTH} levels deep")
     try:
-        size = len(json.dumps(context, allow_nan=False, ensure_ascii=False).encode())
-    except ValueError:
-        raise ValueError("context numbers must be finite") from None
-    if size > MAX_CONTEXT_BYTES:
-        raise ValueError(f"context is {size} bytes of JSON; at most {MAX_CONTEXT_BYTES} are kept with the decision")
-    return context
+        return dict(check_free_form(context, max_depth=MAX_CONTEXT_DEPTH, max_bytes=MAX_CONTEXT_BYTES))
+    except ValueError as error:
+        raise ValueError(f"context {error}") from None
 
 
 ATTRIBUTE_VALUE_SCHEMA = {
     "anyOf": [
         {"type": "string", "maxLength": MAX_STRING_ATTRIBUTE},
-        {"type": "number"},
+        NUMBER_SCHEMA,
         {"type": "boolean"},
         {"type": "array", "items": {"type": "string", "maxLength": MAX_ARRAY_STRING}, "maxItems": MAX_ARRAY_ATTRIBUTE},
     ]
@@ -131,7 +125,7 @@ class RecommendRequest(BaseModel):
     model_id: Identifier | None = Field(None, description="The model that ranks the candidates.")
     model_name: Identifier | None = Field(None, description="Legacy alias of model_id.")
     limit: StrictInt | None = Field(
-        None, ge=1, description="The maximum number of items to return (default: every candidate)."
+        None, ge=1, le=MAX_INT32, description="The maximum number of items to return (default: every candidate)."
     )
     context: Annotated[dict[str, Any], AfterValidator(check_context)] | None = Field(
         None,

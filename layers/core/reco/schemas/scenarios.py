@@ -24,6 +24,8 @@ from pydantic import (
     model_validator,
 )
 
+from reco.schemas.bounds import FreeForm, Number
+
 RecoType = Literal[
     "item_to_items",
     "profile_to_items",
@@ -136,11 +138,11 @@ class RerankingOptions(BaseModel):
     max_activation_count: StrictInt | None = Field(None, ge=1, le=1000, description="Cap on counted repeats.")
     default_malus: float | None = Field(None, ge=0, le=1000, description="Malus of items missing the property.")
     filters: list[FilterRule] | None = Field(None, max_length=MAX_FILTERS)
-    rank_divider: float | None = None
-    similarity: dict[str, JsonValue] | None = None
-    malus: dict[str, JsonValue] | None = None
-    rank_scores: dict[str, JsonValue] | None = None
-    randomness: dict[str, JsonValue] | None = None
+    rank_divider: Number | None = None
+    similarity: FreeForm | None = None
+    malus: FreeForm | None = None
+    rank_scores: FreeForm | None = None
+    randomness: FreeForm | None = None
 
 
 class RerankingRule(BaseModel):
@@ -158,8 +160,8 @@ class CandidatesPreselection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     method: StrictStr | None = Field(None, max_length=64)
-    params: dict[str, JsonValue] | None = None
-    item_selector_config: dict[str, JsonValue] | None = None
+    params: FreeForm | None = None
+    item_selector_config: FreeForm | None = None
 
 
 class CacheControl(BaseModel):
@@ -172,8 +174,8 @@ class AdvancedExcludeRatedItems(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     enabled: StrictBool | None = None
-    exclude_above_value: float | None = None
-    exclude_below_value: float | None = None
+    exclude_above_value: Number | None = None
+    exclude_below_value: Number | None = None
     ensure_exclude_remaining_ratings: StrictBool | None = None
 
 
@@ -210,7 +212,7 @@ class Retrieval(BaseModel):
     property: StrictStr | None = Field(None, max_length=128)
     filters: list[FilterRule] | None = Field(None, max_length=MAX_FILTERS)
     reranking: list[RerankingRule] | None = Field(None, max_length=MAX_RERANKING)
-    history_injection: dict[str, JsonValue] | None = None
+    history_injection: FreeForm | None = None
     candidates_preselection: CandidatesPreselection | None = None
     properties_returned: list[StrictStr] | None = Field(None, max_length=64)
 
@@ -229,14 +231,14 @@ class Case(BaseModel):
         None, pattern=ALGORITHMS_PATTERN, description="Model allowlist: model ids separated by '|'; first ready wins."
     )
     candidates_preselection: CandidatesPreselection | None = None
-    force_session_optimization: dict[str, JsonValue] | None = None
+    force_session_optimization: FreeForm | None = None
     cache_control: CacheControl | None = None
     advanced_exclude_rated_items: AdvancedExcludeRatedItems | None = None
     exclude_items_with_interaction_types: list[InteractionType] | None = Field(None, max_length=50)
     exclude_props_of_items_with_interaction_types: list[PropsExclusion] | None = Field(None, max_length=10)
     interactions_to_ratings_params: JsonValue = None
     case_sequence: CaseSequence | None = None
-    chat_params: dict[str, JsonValue] | None = None
+    chat_params: FreeForm | None = None
     reco_type: TargetRecoType | None = Field(None, description="Generic scenarios: the reco type to run.")
     scenario: ScenarioName | None = Field(None, description="Generic scenarios: the scenario of that reco type.")
     model: StrictStr | None = Field(None, max_length=256)
@@ -317,7 +319,7 @@ class Scenario(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     scenario_type: ScenarioType
-    metadata: dict[str, JsonValue] | None = Field(None, description="Free-form; filterable in GET /scenarios/.")
+    metadata: FreeForm | None = Field(None, description="Free-form; filterable in GET /scenarios/.")
     case: Case | None = None
     condition: Condition | None = None
     ab_test: AbTest | None = None

@@ -22,7 +22,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from reco.errors import ServiceUnavailable, WrongParameter
+from reco.errors import ServiceUnavailable, UnreadableRecord, WrongParameter
+from reco.observability import logger
 from reco.records import iso_millis
 from reco.scenarios.graph import GraphChanged, ScenarioPage, ScenarioRow, ScenarioSnapshot
 from reco.schemas.scenarios import Scenario
@@ -49,7 +50,15 @@ class ScenarioStore:
     # ------------------------------------------------------------------ reads
     def get(self, tenant: str, reco_type: str, name: str) -> Scenario | None:
         row = self._table.get_item(Key=self._scenario_key(tenant, reco_type, name), ConsistentRead=True).get("Item")
-        return None if row is None else _scenario(row)
+        if row is None:
+            return None
+        scenario = _scenario(row)
+        if scenario is None:
+            raise UnreadableRecord(
+                f"scenario '{name}' ({reco_type}) is stored in a form this version cannot read; "
+                "delete it and write it again"
+            )
+        return scenario
 
     def default_name(self, tenant: str, reco_type: str) -> str | None:
         row = self._table.get_item(Key=self._default_key(tenant, reco_type), ConsistentRead=True).get("Item")
@@ -61,12 +70,16 @@ class ScenarioStore:
         Rows newer than the head are harmless: they moved the head, so a commit at this version fails.
         """
         head = self._table.get_item(Key=self._head_key(tenant), ConsistentRead=True).get("Item")
-        scenarios = {
-            (str(row["reco_type"]), str(row["name"])): _scenario(row)
-            for row in self._query_all(tenant_key(tenant, SCENARIO))
-        }
+        scenarios, unreadable = {}, set()
+        for row in self._query_all(tenant_key(tenant, SCENARIO)):
+            key = (str(row["reco_type"]), str(row["name"]))
+            scenario = _scenario(row)
+            if scenario is None:
+                unreadable.add(key)  # routes nowhere; can still be deleted
+            else:
+                scenarios[key] = scenario
         defaults = {str(row["sk"]): str(row["name"]) for row in self._query_all(tenant_key(tenant, DEFAULT))}
-        return ScenarioSnapshot(int(head["version"]) if head else 0, scenarios, defaults)
+        return ScenarioSnapshot(int(head["version"]) if head else 0, scenarios, defaults, frozenset(unreadable))
 
     def page(self, tenant: str, reco_type: str | None, after: str | None, limit: int) -> ScenarioPage:
         """Up to ``limit`` scenarios in (reco_type, name) order, optionally of one reco type, after ``after``."""
@@ -88,8 +101,9 @@ class ScenarioStore:
             request["ExclusiveStartKey"] = {"pk": partition, "sk": after}
         response = self._table.query(**request)
         rows = [
-            ScenarioRow(str(row["sk"]), str(row["reco_type"]), str(row["name"]), _scenario(row))
+            ScenarioRow(str(row["sk"]), str(row["reco_type"]), str(row["name"]), scenario)
             for row in response.get("Items", [])
+            if (scenario := _scenario(row)) is not None
         ]
         last = response.get("LastEvaluatedKey")
         return ScenarioPage(rows, str(last["sk"]) if last else None)
@@ -183,8 +197,17 @@ class ScenarioStore:
         return {"pk": tenant_key(tenant, GRAPH), "sk": HEAD}
 
 
-def _scenario(row: dict[str, Any]) -> Scenario:
-    return Scenario.model_validate_json(str(row["document"]))
+def _scenario(row: dict[str, Any]) -> Scenario | None:
+    """The stored scenario, or ``None`` (and a warning in the log) if it cannot be decoded: one bad
+    row written before a limit existed must not take down every list and write of its tenant."""
+    try:
+        return Scenario.model_validate_json(str(row["document"]))
+    except (ValueError, RecursionError) as error:
+        logger.warning(
+            "stored scenario skipped: it cannot be decoded",
+            extra={"pk": row.get("pk"), "sk": row.get("sk"), "error": str(error)[:300]},
+        )
+        return None
 
 
 @cached_store
