@@ -171,3 +171,19 @@ def test_a_huge_integer_attribute_is_a_422(client: TestClient, auth: Auth) -> No
     response = client.post("/v1/recommend", content=body, headers={**auth(), **JSON})
     assert response.status_code == 422
     assert "attribute numbers must be below 1e126 in magnitude" in response.text
+
+
+def test_a_stored_context_that_cannot_be_decoded_is_skipped_not_a_500(client: TestClient, auth: Auth) -> None:
+    headers = auth("acme", "manager")
+    assert client.put("/v1/contexts/1", json={"name": "Home"}, headers=headers).status_code == 200
+    dynamodb_table(get_settings().config_table).put_item(
+        Item={"pk": "acme#context", "sk": "2".zfill(18), "document": '{"id": "2", "name": ' + nested(300) + "}"}
+    )
+    listed = client.get("/v1/contexts", headers=headers)
+    assert listed.status_code == 200
+    assert [c["id"] for c in listed.json()["data"]] == ["1"]
+    got = client.get("/v1/contexts/2", headers=headers)
+    assert got.status_code == 409
+    assert "delete it and write it again" in got.text
+    assert client.delete("/v1/contexts/2", headers=headers).status_code in (200, 204)
+    assert client.get("/v1/contexts/2", headers=headers).status_code == 404

@@ -8,13 +8,15 @@ import json
 import random
 from collections.abc import Callable, Mapping
 from decimal import Context, Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
 from reco.errors import MalformedCursor, ServiceUnavailable
+from reco.observability import logger
 from reco.records import Properties, PropertyValue
 
+T = TypeVar("T")
 DYNAMODB_DIGITS = Context(prec=38)
 MAX_SORT_KEY_BYTES = 1024
 MAX_CURSOR_CHARS = 4096
@@ -178,3 +180,19 @@ def batch_get(
                     raise ServiceUnavailable(busy_message)
                 sleep(backoff_seconds(attempt))
     return rows
+
+
+def decoded_or_none(row: Mapping[str, Any], decode: Callable[[Mapping[str, Any]], T], what: str) -> T | None:
+    """``decode(row)``, or ``None`` with a warning in the log if the stored row cannot be decoded.
+
+    A row written before a limit existed (or by hand) must cost its own read, not every list and
+    write of its tenant: lists skip it, single reads answer that it needs rewriting.
+    """
+    try:
+        return decode(row)
+    except (ValueError, TypeError, KeyError, RecursionError) as error:
+        logger.warning(
+            f"stored {what} skipped: it cannot be decoded",
+            extra={"pk": row.get("pk"), "sk": row.get("sk"), "error": str(error)[:300]},
+        )
+        return None

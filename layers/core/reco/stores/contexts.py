@@ -7,12 +7,14 @@ contexts by number. The document is stored as JSON text: it comes back exactly a
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
+from reco.errors import UnreadableRecord
 from reco.schemas.lists import Context
 from reco.settings import get_settings
 from reco.stores.aws import cached_store, dynamodb_table, tenant_key
-from reco.stores.codec import query_page
+from reco.stores.codec import decoded_or_none, query_page
 
 CONTEXT = "context"
 
@@ -28,7 +30,14 @@ class ContextStore:
     def get(self, tenant: str, context_id: str) -> Context | None:
         key = {"pk": tenant_key(tenant, CONTEXT), "sk": _sort_key(context_id)}
         row = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
-        return None if row is None else Context.model_validate_json(str(row["document"]))
+        if row is None:
+            return None
+        context = decoded_or_none(row, _context, "context")
+        if context is None:
+            raise UnreadableRecord(
+                f"context {context_id} is stored in a form this version cannot read; delete it and write it again"
+            )
+        return context
 
     def put(self, tenant: str, context: Context) -> None:
         self._table.put_item(
@@ -48,7 +57,12 @@ class ContextStore:
         rows, next_cursor = query_page(
             self._table.query, tenant_key(tenant, CONTEXT), limit, cursor, ConsistentRead=True
         )
-        return [Context.model_validate_json(str(row["document"])) for row in rows], next_cursor
+        contexts = [decoded_or_none(row, _context, "context") for row in rows]
+        return [context for context in contexts if context is not None], next_cursor
+
+
+def _context(row: Mapping[str, Any]) -> Context:
+    return Context.model_validate_json(str(row["document"]))
 
 
 @cached_store

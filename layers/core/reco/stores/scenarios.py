@@ -23,13 +23,12 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from reco.errors import ServiceUnavailable, UnreadableRecord, WrongParameter
-from reco.observability import logger
 from reco.records import iso_millis
 from reco.scenarios.graph import GraphChanged, ScenarioPage, ScenarioRow, ScenarioSnapshot
 from reco.schemas.scenarios import Scenario
 from reco.settings import get_settings
 from reco.stores.aws import cached_store, dynamodb_table, tenant_key
-from reco.stores.codec import MAX_SORT_KEY_BYTES, error_code
+from reco.stores.codec import MAX_SORT_KEY_BYTES, decoded_or_none, error_code
 
 SCENARIO = "scenario"
 DEFAULT = "scenario-default"
@@ -198,16 +197,8 @@ class ScenarioStore:
 
 
 def _scenario(row: dict[str, Any]) -> Scenario | None:
-    """The stored scenario, or ``None`` (and a warning in the log) if it cannot be decoded: one bad
-    row written before a limit existed must not take down every list and write of its tenant."""
-    try:
-        return Scenario.model_validate_json(str(row["document"]))
-    except (ValueError, RecursionError) as error:
-        logger.warning(
-            "stored scenario skipped: it cannot be decoded",
-            extra={"pk": row.get("pk"), "sk": row.get("sk"), "error": str(error)[:300]},
-        )
-        return None
+    """The stored scenario, or ``None`` if it cannot be decoded (see :func:`decoded_or_none`)."""
+    return decoded_or_none(row, lambda found: Scenario.model_validate_json(str(found["document"])), "scenario")
 
 
 @cached_store
