@@ -102,9 +102,17 @@ class JwtVerifier:
                 issuer=self.issuer,
                 options={"require": ["exp", "iss", "aud"]},
             )
+            # NumericDate (RFC 7519): PyJWT also takes "123" for exp and nbf, which a later
+            # comparison with a number could not.
+            if not all(_is_number(claims[name]) for name in ("exp", "nbf", "iat") if name in claims):
+                return None
             return claims
         except jwt.PyJWTError:
             return None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def stringify_claims(claims: dict[str, Any]) -> dict[str, str]:
@@ -198,6 +206,7 @@ class GatewaySettings:
     cors_headers: tuple[str, ...] = ("authorization", "content-type", "x-request-id")
     cors_methods: tuple[str, ...] = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
     clock: Callable[[], float] = time.monotonic
+    body_timeout: float = 10.0  # seconds for a request body to arrive in full
 
 
 class LocalGateway:
@@ -245,6 +254,13 @@ class LocalGateway:
         if claims is None:
             await self._reply(send, 401, "Unauthorized", origin)
             return
+        try:
+            receive = await self._buffered_body(receive)
+        except TimeoutError:
+            await self._reply(
+                send, 408, f"Request Timeout: the body did not arrive within {self.settings.body_timeout:g} s", origin
+            )
+            return
         scope = {**scope, "aws.event": self._event(scope, route, claims, headers), "aws.context": None}
         if not self.settings.function_concurrency:
             await self._invoke(scope, receive, self._with_cors(send, origin))
@@ -252,6 +268,22 @@ class LocalGateway:
         slots = self._running.setdefault(route.function, asyncio.Semaphore(self.settings.function_concurrency))
         async with slots:
             await self._invoke(scope, receive, self._with_cors(send, origin))
+
+    async def _buffered_body(self, receive: Receive) -> Receive:
+        """The whole body, read before the function runs (as API Gateway does), within a time limit:
+        a client that declares more bytes than it sends must not hold a request open for ever."""
+        arrived: list[Any] = []
+        async with asyncio.timeout(self.settings.body_timeout):
+            while True:
+                message = await receive()
+                arrived.append(message)
+                if message["type"] != "http.request" or not message.get("more_body"):
+                    break
+
+        async def replay() -> Any:
+            return arrived.pop(0) if arrived else await receive()
+
+        return replay
 
     async def _invoke(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The function's app, for one request: in a thread of its own (a container's worth of isolation)."""

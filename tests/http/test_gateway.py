@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
@@ -239,3 +240,52 @@ def test_the_token_cache_is_bounded() -> None:
     tokens = [signed(valid_claims(sub=f"user-{n}")) for n in range(5)]
     assert all(verifier.verify(t) for t in tokens)
     assert len(verifier._verified) == 3
+
+
+@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+def test_time_claims_that_are_not_numbers_are_401_on_every_use(client: TestClient, claim: str) -> None:
+    now = int(time.time())
+    token = signed(valid_claims(**{claim: str(now + 600 if claim == "exp" else now - 10)}))
+    answers = [call(client, f"Bearer {token}") for _ in range(3)]
+    assert [a.status_code for a in answers] == [401, 401, 401]
+    assert all(a.json() == UNAUTHORIZED for a in answers)
+
+
+def test_a_body_shorter_than_its_content_length_times_out_with_408(aws: dict) -> None:
+    gateway = LocalGateway(stand_in_app(), gateway_settings(throttling=False))
+    gateway.settings.body_timeout = 0.2
+    token = signed(valid_claims())
+    sent: list[dict[str, Any]] = []
+    chunks = [{"type": "http.request", "body": b'{"user_id"', "more_body": True}]
+
+    async def receive() -> dict[str, Any]:
+        if chunks:
+            return chunks.pop(0)
+        await asyncio.sleep(3600)  # the other 90 bytes never come
+        raise AssertionError("unreachable")
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/v1/recommend",
+        "query_string": b"",
+        "headers": [(b"authorization", f"Bearer {token}".encode()), (b"content-length", b"100")],
+    }
+    started = time.monotonic()
+    asyncio.run(gateway(scope, receive, send))
+    assert time.monotonic() - started < 2
+    assert sent[0]["status"] == 408
+    assert b"did not arrive within 0.2 s" in sent[1]["body"]
+
+
+def stand_in_app() -> FastAPI:  # the gateway must answer before calling it
+    app = FastAPI()
+
+    @app.post("/v1/recommend")
+    async def never_called(request: Request) -> None:
+        raise AssertionError("the function must not run without its body")
+
+    return app
