@@ -43,6 +43,7 @@ from reco.chat.conversations import Conversation, Turn
 from reco.chat.service import ChatServices, chat_turn
 from reco.chat.understanding import CatalogVocabulary, understand
 from reco.demo import AUDIENCE_PHRASES, CATEGORIES, COLORS, DEFAULT_NOW, KEYWORD_TAGS, OCCASIONS, generate_demo
+from reco.identity import Identity, Role
 from reco.models import ModelArtifact
 from reco.models.als import ALS
 from reco.models.artifact import build_item_columns
@@ -56,6 +57,7 @@ from reco.serving.cache import ModelCache
 from reco.training.dataset import build_interactions
 
 TENANT, LIMIT, ROUNDS, N_EVENTS = "bench", 4, 5, 50
+CALLER = Identity(TENANT, frozenset({Role.FRONTEND}), subject="bench-shopper")  # a browser's turns
 FIRST, CHEAPER = "a black jacket under $50", "cheaper"
 GIFT, ANCHORED = "something for my dad's birthday", "like the desk I looked at"
 BIG, BIG_USER = 100_000, "user-00007"  # bench.models.synthetic's users are user-00000 …
@@ -236,7 +238,7 @@ def paths(shop: Shop) -> tuple[list[tuple[str, Callable[[], Any]]], list[str]]:
     services = ChatServices(recommendations, conversations, catalog_reader)
 
     def turn(request: ChatRequest) -> ChatResponse:
-        return chat_turn(TENANT, request, services, request_id="req_bench", now=shop.now)
+        return chat_turn(CALLER, request, services, request_id="req_bench", now=shop.now)
 
     first = ChatRequest(message=FIRST, user_id=shop.user, limit=LIMIT)
     opened = turn(first)

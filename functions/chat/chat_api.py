@@ -20,7 +20,7 @@ router = APIRouter(tags=["chat"])
     response_model=ChatResponse,
     summary="A chat turn: a short reply and items from the catalog; pass conversation_id to continue",
     responses={
-        404: {"description": "conversation_id unknown to this tenant (or expired)"},
+        404: {"description": "conversation_id names another subject's conversation (browser tokens)"},
         409: {"description": "Two messages of one conversation at once, or 50 turns reached"},
         503: {"description": "No trained model yet"},
     },
@@ -28,7 +28,7 @@ router = APIRouter(tags=["chat"])
 async def chat(
     body: ChatRequest, request: Request, identity: Identity = Depends(require_roles(*ROLES))
 ) -> ChatResponse:
-    return chat_turn(identity.tenant, body, chat_services(), request_id=str(request.state.request_id))
+    return chat_turn(identity, body, chat_services(), request_id=str(request.state.request_id))
 
 
 app = build_app(router)

@@ -1,5 +1,6 @@
-"""POST /v1/chat's contract over a small shop: validation (422), authentication, unknown and expired
-conversations (404), long conversations (409) and how the stored rows expire."""
+"""POST /v1/chat's contract over a small shop: validation (422), authentication, ids the server has not
+seen and expired conversations (a new one under the id), another subject's conversation (404), long
+conversations (409) and how the stored rows expire."""
 
 from __future__ import annotations
 
@@ -40,12 +41,15 @@ def client(gateway: Any) -> Iterator[TestClient]:
     reset_clients()
 
 
-def headers(tenant: str = TENANT, *roles: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {issue_token(tenant, list(roles) or ['frontend'])}"}
+SHOPPER = "local-user"  # the sub claim of local tokens
 
 
-def post(client: TestClient, body: dict[str, Any], tenant: str = TENANT, *roles: str) -> Any:
-    return client.post("/v1/chat", json=body, headers=headers(tenant, *roles))
+def headers(tenant: str = TENANT, *roles: str, subject: str = SHOPPER) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(tenant, list(roles) or ['frontend'], subject=subject)}"}
+
+
+def post(client: TestClient, body: dict[str, Any], tenant: str = TENANT, *roles: str, subject: str = SHOPPER) -> Any:
+    return client.post("/v1/chat", json=body, headers=headers(tenant, *roles, subject=subject))
 
 
 def table() -> Any:
@@ -64,8 +68,8 @@ def expire(conversation_id: str, sk: str, at: float) -> None:
 
 
 def stored_conversation(turns: int) -> str:
-    """A conversation of ``turns`` turns written straight through the store."""
-    conversation = Conversation(str(uuid.uuid4()), "u1", None, datetime.now(UTC))
+    """A conversation of ``turns`` turns written straight through the store, started by SHOPPER."""
+    conversation = Conversation(str(uuid.uuid4()), "u1", None, datetime.now(UTC), subject=SHOPPER)
     store = conversation_store()
     for number in range(1, turns + 1):
         turn = Turn(number, f"message {number}", "reply.", {"text": "rock"}, [], [], datetime.now(UTC))
@@ -125,7 +129,7 @@ def test_out_of_stock_items_say_so_and_come_last(client: TestClient) -> None:
         ({"message": "records", "colour": "red"}, ["body", "colour"]),
         ({"message": "records", "conversation_id": "not an id!"}, ["body", "conversation_id"]),
         (
-            {"message": "records", "events": [{"timestamp": "2024-06-14T10:00:00", "type": "browse"}]},
+            {"message": "records", "events": [{"timestamp": "14/06/2024", "type": "browse"}]},
             ["body", "events", 0, "timestamp"],
         ),
         ({"message": "records", "events": [{"type": "browse"}]}, ["body", "events", 0, "timestamp"]),
@@ -157,22 +161,17 @@ def test_without_a_token_it_is_401(client: TestClient) -> None:
     assert client.post("/v1/chat", json={"message": "records"}, headers=forged).status_code == 401
 
 
-def test_an_unknown_conversation_is_404(client: TestClient) -> None:
-    response = post(client, {"message": "records", "conversation_id": "no-such-conversation"})
-    assert response.status_code == 404
-    assert response.json()["code"] == "CONVERSATION_NOT_FOUND"
-    assert response.json()["data"] == {"conversation_id": "no-such-conversation"}
-    assert rows("no-such-conversation") == {}
-
-
-def test_an_expired_conversation_is_404(client: TestClient) -> None:
+def test_an_expired_conversation_id_starts_a_new_conversation(client: TestClient) -> None:
     conversation_id = stored_conversation(2)
     assert post(client, {"message": "jazz", "conversation_id": conversation_id}).status_code == 200
     for sk in rows(conversation_id):  # DynamoDB deletes expired rows late (moto never): readers skip them
         expire(conversation_id, sk, time.time() - 1)
     response = post(client, {"message": "folk", "conversation_id": conversation_id})
-    assert response.status_code == 404 and response.json()["code"] == "CONVERSATION_NOT_FOUND"
-    assert conversation_store().get(TENANT, conversation_id) is None
+    assert response.status_code == 200, response.text  # not a 409 on the expired turn 1 still in the table
+    assert response.json()["conversation_id"] == conversation_id
+    stored = conversation_store().get(TENANT, conversation_id)
+    assert stored is not None and [(t.number, t.message) for t in stored.turns] == [(1, "folk")]
+    assert sorted(rows(conversation_id)) == ["meta", "turn#000001", "turn#000002", "turn#000003"]  # 2, 3 expired
 
 
 def test_every_turn_keeps_the_earlier_turns_alive(client: TestClient) -> None:

@@ -67,13 +67,22 @@ def categories(answer: dict[str, Any]) -> list[str]:
 # The reference's example
 
 
-def test_the_example_request_names_a_conversation_this_tenant_does_not_have(client: TestClient) -> None:
-    response = client.post("/v1/chat", json=EXAMPLE, headers=headers(request_id="example-404"))
-    assert response.status_code == 404
-    body = response.json()
-    assert body["code"] == "CONVERSATION_NOT_FOUND" and body["request_id"] == "example-404"
-    assert body["data"] == {"conversation_id": EXAMPLE["conversation_id"]}
-    assert conversation_store().get(TENANT, str(EXAMPLE["conversation_id"])) is None  # nothing was created
+def test_the_example_request_as_written_starts_a_conversation_under_its_id(client: TestClient) -> None:
+    # Its conversation_id is one this server has never seen: ids the caller chooses are normal.
+    response = client.post("/v1/chat", json=EXAMPLE, headers=headers(request_id="example-new-id"))
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["conversation_id"] == EXAMPLE["conversation_id"]
+    assert categories(answer) == ["desks"] * 4
+    again = client.post("/v1/chat", json={**EXAMPLE, "message": "a cheaper one"}, headers=headers())
+    assert again.status_code == 200 and again.json()["conversation_id"] == EXAMPLE["conversation_id"]
+    stored = conversation_store().get(TENANT, str(EXAMPLE["conversation_id"]))
+    assert stored is not None and [t.message for t in stored.turns] == [EXAMPLE["message"], "a cheaper one"]
+    assert (stored.user_id, stored.session_id, stored.subject) == (
+        EXAMPLE["user_id"],
+        EXAMPLE["session_id"],
+        "local-user",
+    )
 
 
 def test_the_example_request_starts_a_conversation_about_desks(client: TestClient) -> None:

@@ -111,3 +111,10 @@ def test_require_names_the_roles_needed_and_held() -> None:
         "POST /v1/recommend requires one of the roles [backend, root]; the token grants [frontend]"
     )
     identity.require([Role.FRONTEND], "GET /x")  # holds it: no error
+
+
+def test_a_sub_that_is_not_a_string_in_the_token_is_no_subject() -> None:
+    claims = {"tenant": "acme", "sub": "123", "roles": "[frontend]"}
+    assert identity_from_claims(claims, token_payload={"tenant": "acme", "sub": 123}).subject is None
+    assert identity_from_claims(claims, token_payload={"tenant": "acme", "sub": "123"}).subject == "123"
+    assert identity_from_claims(claims).subject == "123"  # no token to read: the claims as passed

@@ -26,11 +26,20 @@ class Role(StrEnum):
     READ = "read"
 
 
+# Roles of server-side callers; a token with none of them is a browser's (``frontend``) or a reader's.
+SERVER_SIDE_ROLES = frozenset({Role.ROOT, Role.MANAGER, Role.BACKEND})
+
+
 @dataclass(frozen=True)
 class Identity:
     tenant: str
     roles: frozenset[Role]
     subject: str | None = None
+
+    @property
+    def server_side(self) -> bool:
+        """Whether a server calls (root, manager, backend): it acts for any shopper of its tenant."""
+        return bool(self.roles & SERVER_SIDE_ROLES)
 
     def require(self, allowed: Iterable[Role], action: str) -> None:
         """Raise :class:`Forbidden` unless the caller holds one of ``allowed`` roles."""
@@ -147,5 +156,7 @@ def identity_from_claims(
         raise Unauthenticated("the request carries no verified token claims")
     tenant = tenant_from_claims(claims, tenant_claim, token_payload)
     subject = claims.get("sub")
+    if token_payload is not None and not isinstance(token_payload.get("sub"), str):
+        subject = None  # a null or numeric sub passed on as text: no subject to bind a conversation to
     roles = roles_from_claims(claims, scope_prefix)
     return Identity(tenant=tenant, roles=roles, subject=str(subject) if subject else None)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from reco.identity import Identity
+
 MAX_TURNS = 50  # a conversation this long is started afresh: its oldest constraints no longer help
 
 
@@ -28,10 +30,17 @@ class Conversation:
     session_id: str | None
     created_at: datetime
     turns: list[Turn] = field(default_factory=list)
+    # The ``sub`` of the token that started it: a browser token continues only its own subject's.
+    subject: str | None = None
 
     @property
     def last(self) -> Turn | None:
         return self.turns[-1] if self.turns else None
+
+    def may_be_continued_by(self, caller: Identity) -> bool:
+        """Server-side callers continue any conversation of their tenant; a browser token only those its
+        subject started (another shopper's holds that shopper's context)."""
+        return caller.server_side or (caller.subject is not None and caller.subject == self.subject)
 
     def shown(self) -> list[str]:
         """Every item shown so far, each once, in order."""

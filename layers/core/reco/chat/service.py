@@ -1,6 +1,7 @@
 """chat_turn: the domain behind POST /v1/chat.
 
-One turn: load the conversation (404 if the id is unknown to this tenant), understand the message
+One turn: load the conversation (an id the tenant has not seen starts one under it; 404 if a browser
+token names another subject's conversation), understand the message
 against the catalog's vocabulary and the previous turn (or ask the language model, when one is
 configured, falling back on any failure), retrieve and rank items (``reco.chat.retrieval``) under
 the tenant's ``chat_to_items`` default scenario, reply (grounded in the items found, or one
@@ -26,6 +27,7 @@ from reco.chat.retrieval import all_of, blended_scores, blocking, constraint_mas
 from reco.chat.understanding import CatalogVocabulary, ChatEvent, Constraints, understand
 from reco.decisions import Decision
 from reco.errors import Conflict, ConversationNotFound
+from reco.identity import Identity
 from reco.models import ModelArtifact
 from reco.recommendations.facts import ItemDetailsReader, Requester
 from reco.recommendations.service import ItemsRequest, RecommendationServices, Scores, plan_list, rank_plan
@@ -53,10 +55,11 @@ class ChatServices:
 
 
 def chat_turn(
-    tenant: str, request: ChatRequest, services: ChatServices, *, request_id: str, now: datetime | None = None
+    caller: Identity, request: ChatRequest, services: ChatServices, *, request_id: str, now: datetime | None = None
 ) -> ChatResponse:
     now = now or datetime.now(UTC)
-    conversation = _conversation(tenant, request, services, now)
+    tenant = caller.tenant
+    conversation = _conversation(caller, request, services, now)
     requester = Requester(
         user_id=request.user_id or conversation.user_id,
         session_id=request.session_id or conversation.session_id,
@@ -132,14 +135,19 @@ def chat_turn(
     return ChatResponse(conversation_id=conversation.conversation_id, message=reply, items=items)
 
 
-def _conversation(tenant: str, request: ChatRequest, services: ChatServices, now: datetime) -> Conversation:
-    if request.conversation_id is None:
-        return Conversation(str(uuid.uuid4()), request.user_id, request.session_id, now)
-    found = services.conversations.get(tenant, request.conversation_id)
+def _conversation(caller: Identity, request: ChatRequest, services: ChatServices, now: datetime) -> Conversation:
+    conversation_id = request.conversation_id
+    found = services.conversations.get(caller.tenant, conversation_id) if conversation_id is not None else None
     if found is None:
+        # Ids the caller chooses are normal (chat-api.txt's own example sends one): an id not seen before
+        # (or expired) starts a conversation under it.
+        new_id = conversation_id or str(uuid.uuid4())
+        return Conversation(new_id, request.user_id, request.session_id, now, subject=caller.subject)
+    if not found.may_be_continued_by(caller):
         raise ConversationNotFound(
-            f"conversation '{request.conversation_id}' not found (or expired): omit conversation_id to start one",
-            data={"conversation_id": request.conversation_id},
+            f"conversation '{conversation_id}' is not one this token may continue: "
+            "omit conversation_id, or choose another id, to start a conversation",
+            data={"conversation_id": conversation_id},
         )
     if _next_number(found) > MAX_TURNS:
         raise Conflict(

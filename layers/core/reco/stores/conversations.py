@@ -2,7 +2,8 @@
 
 Every row expires ``ttl_days`` after the conversation's last turn (each turn moves the header's and the
 earlier turns' ``expires_at`` too); readers skip expired rows, since DynamoDB deletes them lazily. A turn is
-written with ``attribute_not_exists(sk)``: two concurrent turns cannot take the same number.
+written only where no live row holds its number: two concurrent turns cannot take the same one, and a
+conversation started afresh under an expired one's id reuses its numbers.
 """
 
 from __future__ import annotations
@@ -57,13 +58,20 @@ class ConversationStore:
             session_id=header.get("session_id"),
             created_at=datetime.fromisoformat(str(header["created_at"]).replace("Z", "+00:00")),
             turns=sorted(turns, key=lambda t: t.number),
+            subject=header.get("subject"),
         )
 
     def append(self, tenant: str, conversation: Conversation, turn: Turn) -> bool:
-        expires_at = int(time.time()) + self._ttl_seconds
+        now = int(time.time())
+        expires_at = now + self._ttl_seconds
         pk = tenant_key(tenant, conversation.conversation_id)
         try:
-            self._table.put_item(Item=_row(pk, turn, expires_at), ConditionExpression="attribute_not_exists(sk)")
+            self._table.put_item(
+                Item=_row(pk, turn, expires_at),
+                # An expired row DynamoDB has not deleted yet is no longer a turn: readers skip it too.
+                ConditionExpression="attribute_not_exists(sk) OR expires_at <= :now",
+                ExpressionAttributeValues={":now": now},
+            )
         except ClientError as error:
             if error_code(error) == "ConditionalCheckFailedException":
                 return False
@@ -73,7 +81,15 @@ class ConversationStore:
             "sk": META,
             "created_at": iso_millis(conversation.created_at),
             "expires_at": expires_at,
-            **{k: v for k, v in (("user_id", conversation.user_id), ("session_id", conversation.session_id)) if v},
+            **{
+                name: value
+                for name, value in (
+                    ("user_id", conversation.user_id),
+                    ("session_id", conversation.session_id),
+                    ("subject", conversation.subject),
+                )
+                if value
+            },
         }
         self._table.put_item(Item=header)
         # The earlier turns live as long as the conversation: rewritten with the new expiry (in batches of
