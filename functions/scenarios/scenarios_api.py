@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from reco.api import build_app, lambda_handler, require_roles
 from reco.identity import Identity, Role
+from reco.lists.contexts import ContextReferences
 from reco.scenarios.service import (
     delete_scenario,
     get_default,
@@ -28,6 +29,7 @@ from reco.schemas.scenarios import (
     StoredScenario,
 )
 from reco.stores import catalog_store, scenario_store
+from reco.stores.contexts import context_store
 
 ROLES = (Role.ROOT, Role.MANAGER, Role.BACKEND)  # "Authorized Roles: root, manager, backend"
 
@@ -74,7 +76,7 @@ async def put_one(
     responses={**COMMON, **NOT_FOUND},
 )
 async def delete_one(reco_type: RecoType, name: Name, identity: Identity = Depends(require_roles(*ROLES))) -> Response:
-    delete_scenario(identity.tenant, reco_type, name, scenario_store())
+    delete_scenario(identity.tenant, reco_type, name, scenario_store(), ContextReferences(context_store()))
     return Response(status_code=204, media_type="application/json")
 
 

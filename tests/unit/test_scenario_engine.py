@@ -295,10 +295,37 @@ def test_missing_scenarios_name_the_path_that_reached_them() -> None:
     assert raised.value.data == {"reco_type": P2I, "scenario": "c"}
     with pytest.raises(ScenarioNotFound, match="'nowhere'"):
         resolve_scenario(P2I, "nowhere", source, Inputs())
-    with pytest.raises(ScenarioNotFound, match="'gone'"):
-        resolve_scenario(P2I, None, Source(defaults={P2I: "gone"}), Inputs())
     with pytest.raises(WrongDataType, match="a -> b -> a"):
         resolve_scenario(P2I, "a", source, Inputs())
+
+
+def test_a_saved_flow_that_reaches_a_missing_scenario_is_skipped_with_a_warning() -> None:
+    source = Source({(P2I, "front"): alias("gone"), (P2I, "ok"): case(amt=4)}, {P2I: "front"})
+    skipped = resolve_scenario(P2I, "ok", source, Inputs())
+    assert (skipped.case.amt, list(skipped.evaluated_scenarios)) == (4, ["reco_type", "runtime"])
+    assert skipped.warnings == (
+        "default scenario 'front' of profile_to_items skipped: scenario 'gone' (profile_to_items) not found, "
+        "reached through front; requests run without it until it exists",
+    )
+    assert resolve_scenario(P2I, None, Source(defaults={P2I: "gone"}), Inputs()).case.amt is None
+    # A scenario the caller names fails; the same one saved by a context is skipped.
+    with pytest.raises(ScenarioNotFound, match="'gone'"):
+        resolve_scenario(P2I, "front", source, Inputs(), skip_default=True)
+    saved = resolve_scenario(P2I, "front", source, Inputs(), skip_default=True, saved_by="context 3")
+    assert saved.warnings[0].startswith("scenario 'front' of context 3 skipped: scenario 'gone'")
+    # A generic default routing to a missing scenario: the routed reco type runs without it.
+    source.documents[(GENERIC, "g")] = case(reco_type=P2I, scenario="later")
+    source.defaults = {GENERIC: "g"}
+    routed = resolve_scenario(GENERIC, None, source, Inputs())
+    assert routed.reco_type == P2I and "generic_default" in routed.evaluated_scenarios
+    assert routed.warnings == (
+        f"scenario 'later' of the {GENERIC} default skipped: scenario 'later' (profile_to_items) not found; "
+        "requests run without it until it exists",
+    )
+    # A broken generic default leaves nothing to route by: the error says why.
+    source.defaults = {GENERIC: "front_g"}
+    with pytest.raises(WrongParameter, match=r"set a default .*\(default scenario 'front_g' of generic"):
+        resolve_scenario(GENERIC, None, source, Inputs())
 
 
 def test_a_long_acyclic_alias_chain_is_not_reported_as_a_loop() -> None:
@@ -363,8 +390,10 @@ def test_random_flows_resolve_or_fail_with_not_found_or_loop(
     graph, start, default, flag, key = flow
     source = Source({(P2I, name): document for name, document in graph.items()}, {P2I: default} if default else {})
     expected, path = follow(graph, start, flag, key)
+    default_outcome = None
     if expected == "case" and default is not None and default != start:
-        expected, _ = follow(graph, default, flag, key)
+        default_outcome, _ = follow(graph, default, flag, key)
+        expected = "loop" if default_outcome == "loop" else expected  # a missing one is skipped
     try:
         result: Resolution | Exception = resolve_scenario(P2I, start, source, Inputs(params={"flag": flag}, key=key))
     except (ScenarioNotFound, WrongDataType) as error:
@@ -373,6 +402,8 @@ def test_random_flows_resolve_or_fail_with_not_found_or_loop(
         assert isinstance(result, Resolution), result
         assert [step["scenario_name"] for step in result.evaluated_scenarios["runtime"]] == path
         assert result.case.amt == NAMES.index(path[-1])
+        assert ("default" in result.evaluated_scenarios) == (default_outcome == "case")
+        assert len(result.warnings) == (default_outcome == "missing")
     elif expected == "missing":
         assert isinstance(result, ScenarioNotFound), result
     else:

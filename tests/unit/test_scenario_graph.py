@@ -1,4 +1,4 @@
-"""The scenario graph: edges, cycles, referrers; and, property-based, that no write sequence can store a loop."""
+"""The scenario graph: edges, cycles, referrers, reach; property-based, that no write sequence can store a loop."""
 
 from __future__ import annotations
 
@@ -14,15 +14,18 @@ from reco.scenarios.graph import (
     ScenarioSnapshot,
     cycle_through,
     default_node,
+    defaults_reaching_missing,
     describe_path,
     find_cycle,
+    missing_scenarios,
+    reachable,
     referrers,
     scenario_edges,
     scenario_node,
 )
 from reco.scenarios.service import delete_scenario, put_scenario, set_default, unset_default
 from reco.schemas.scenarios import Scenario
-from tests.unit.test_scenario_service import CATALOG, FakeRepository, ab, alias, case, condition
+from tests.unit.test_scenario_service import CATALOG, NO_CONTEXTS, FakeRepository, ab, alias, case, condition
 
 P, G = "profile_to_items", "generic_input_to_items"
 
@@ -50,6 +53,17 @@ def test_a_snapshot_joins_scenarios_and_defaults() -> None:
     assert referrers(snapshot.edges(), s("a")) == [default_node(P)]
     assert referrers(snapshot.edges(), s("b")) == [s("a")]
     assert referrers({s("a"): [s("a")]}, s("a")) == []
+
+
+def test_reach_follows_every_branch_and_names_what_is_missing() -> None:
+    snapshot = ScenarioSnapshot(1, {(P, "a"): condition("b", "c"), (P, "b"): case(), (G, "g"): case(reco_type=P)})
+    edges = {**snapshot.edges(), default_node(G): [s("g", G)], default_node(P): [s("a")]}
+    assert reachable(edges, s("a")) == [s("a"), s("b"), s("c")]
+    assert missing_scenarios(snapshot, edges, default_node(P)) == [s("c")]
+    assert missing_scenarios(snapshot, edges, default_node(G)) == [s("c")]  # through the default of P
+    assert missing_scenarios(snapshot, {s("g", G): [default_node(P)]}, s("g", G)) == []  # no default: not missing
+    assert defaults_reaching_missing(snapshot, edges, s("b")) == {default_node(G): [s("c")], default_node(P): [s("c")]}
+    assert defaults_reaching_missing(snapshot, edges, s("c")) == {}  # the written node is about to exist
 
 
 # ---------------------------------------------------------------------- cycles
@@ -150,6 +164,16 @@ def has_cycle(graph: Oracle) -> bool:
     return False
 
 
+def reaches_missing(graph: Oracle, start: tuple[str, ...], model: dict[tuple[str, str], Spec]) -> bool:
+    """Brute force: a scenario reachable from ``start`` is not stored (a default node without a default is fine)."""
+    seen: set[tuple[str, ...]] = set()
+    frontier = {start}
+    while frontier:
+        seen |= frontier
+        frontier = {t for node in frontier for t in graph.get(node, set())} - seen
+    return any(node[0] == "s" and (node[1], node[2]) not in model for node in seen)
+
+
 def operations() -> st.SearchStrategy[tuple[Any, ...]]:
     def on(reco_type: str) -> st.SearchStrategy[tuple[Any, ...]]:
         names = st.sampled_from(NAMES[reco_type])
@@ -209,6 +233,9 @@ def test_no_write_sequence_stores_a_loop_and_only_loops_are_refused(steps: list[
             elif has_cycle(oracle_graph(model, {**defaults, reco_type: name})):
                 with pytest.raises(WrongDataType, match="would create a loop"):
                     set_default("t", reco_type, name, repo)
+            elif reaches_missing(oracle_graph(model, {**defaults, reco_type: name}), ("d", reco_type), model):
+                with pytest.raises(WrongDataType, match="leads to missing"):
+                    set_default("t", reco_type, name, repo)
             else:
                 set_default("t", reco_type, name, repo)
                 defaults[reco_type] = name
@@ -218,12 +245,12 @@ def test_no_write_sequence_stores_a_loop_and_only_loops_are_refused(steps: list[
             used = any(node in targets for source, targets in oracle_graph(model, defaults).items() if source != node)
             if (reco_type, name) not in model:
                 with pytest.raises(ScenarioNotFound):
-                    delete_scenario("t", reco_type, name, repo)
+                    delete_scenario("t", reco_type, name, repo, NO_CONTEXTS)
             elif used:
                 with pytest.raises(ScenarioInUse):
-                    delete_scenario("t", reco_type, name, repo)
+                    delete_scenario("t", reco_type, name, repo, NO_CONTEXTS)
             else:
-                delete_scenario("t", reco_type, name, repo)
+                delete_scenario("t", reco_type, name, repo, NO_CONTEXTS)
                 del model[(reco_type, name)]
         elif reco_type not in defaults:
             with pytest.raises(ScenarioNotFound):

@@ -88,6 +88,19 @@ class FakeRepository:
             del self.defaults[(tenant, unset_default)]
 
 
+class FakeContexts:
+    """Contexts as the scenario service sees them: who names which scenario."""
+
+    def __init__(self, **users: tuple[str, str]) -> None:
+        self.users = users  # "context 3" → (reco_type, name)
+
+    def users_of(self, tenant: str, reco_type: str, name: str) -> list[str]:
+        return [user for user, named in self.users.items() if named == (reco_type, name)]
+
+
+NO_CONTEXTS = FakeContexts()
+
+
 class FakeCatalog:
     def __init__(self, **kinds: PropertyKind) -> None:
         self.kinds = kinds
@@ -178,7 +191,7 @@ def test_an_ab_test_cannot_be_replaced_but_can_be_created_and_deleted(repo: Fake
     assert repo.get(T, P, "exp") == ab("a", "b")
     put(repo, "c", case())
     put(repo, "c", ab("a", "b"))  # a case may become an A/B test
-    service.delete_scenario(T, P, "exp", repo)
+    service.delete_scenario(T, P, "exp", repo, NO_CONTEXTS)
     assert repo.get(T, P, "exp") is None
 
 
@@ -281,17 +294,58 @@ def test_a_referenced_scenario_cannot_be_deleted(repo: FakeRepository) -> None:
     put(repo, "a", alias("leaf"))
     put(repo, "g", case(reco_type=P, scenario="leaf"), reco_type=G)
     with pytest.raises(ScenarioInUse, match=r"used by 'g' \(generic_input_to_items\), 'a' \(profile_to_items\)"):
-        service.delete_scenario(T, P, "leaf", repo)
-    service.delete_scenario(T, P, "a", repo)
-    service.delete_scenario(T, G, "g", repo)
+        service.delete_scenario(T, P, "leaf", repo, NO_CONTEXTS)
+    service.delete_scenario(T, P, "a", repo, NO_CONTEXTS)
+    service.delete_scenario(T, G, "g", repo, NO_CONTEXTS)
     service.set_default(T, P, "leaf", repo)
     with pytest.raises(ScenarioInUse) as in_use:
-        service.delete_scenario(T, P, "leaf", repo)
+        service.delete_scenario(T, P, "leaf", repo, NO_CONTEXTS)
     assert in_use.value.data["used_by"] == ["default of profile_to_items"]
     service.unset_default(T, P, repo)
-    service.delete_scenario(T, P, "leaf", repo)
+    service.delete_scenario(T, P, "leaf", repo, NO_CONTEXTS)
     with pytest.raises(ScenarioNotFound):
-        service.delete_scenario(T, P, "leaf", repo)
+        service.delete_scenario(T, P, "leaf", repo, NO_CONTEXTS)
+
+
+def test_a_scenario_a_context_names_is_in_use(repo: FakeRepository) -> None:
+    put(repo, "leaf", case())
+    put(repo, "a", alias("leaf"))
+    contexts = FakeContexts(**{"context 3": (P, "leaf"), "context 4": ("item_to_items", "leaf")})
+    with pytest.raises(ScenarioInUse, match=r"used by 'a' \(profile_to_items\), context 3: point them") as in_use:
+        service.delete_scenario(T, P, "leaf", repo, contexts)
+    assert in_use.value.data["used_by"] == ["'a' (profile_to_items)", "context 3"]
+    service.delete_scenario(T, P, "a", repo, contexts)
+    with pytest.raises(ScenarioInUse, match="used by context 3: "):
+        service.delete_scenario(T, P, "leaf", repo, contexts)
+    service.delete_scenario(T, P, "leaf", repo, FakeContexts(**{"context 4": ("item_to_items", "leaf")}))
+    assert repo.get(T, P, "leaf") is None
+
+
+def test_a_default_is_only_set_on_a_flow_whose_scenarios_all_exist(repo: FakeRepository) -> None:
+    put(repo, "leaf", case())
+    put(repo, "gate", condition("leaf", "later"))
+    put(repo, "front", alias("gate"))
+    with pytest.raises(WrongDataType, match=r"'front' of profile_to_items leads to missing 'later'") as refused:
+        service.set_default(T, P, "front", repo)
+    assert refused.value.data == {"reco_type": P, "scenario": "front", "missing": ["'later' (profile_to_items)"]}
+    assert repo.default_name(T, P) is None
+    put(repo, "later", case(amt=2))
+    service.set_default(T, P, "front", repo)
+    # Re-pointing the flow afterwards is a warning: requests skip the default until the target exists.
+    assert put(repo, "later", alias("elsewhere")) == [
+        "scenario 'elsewhere' (profile_to_items) does not exist yet: requests through 'later' fail with "
+        "SCENARIO_NOT_FOUND until it is created",
+        "the default of profile_to_items leads to missing 'elsewhere' (profile_to_items): its requests run "
+        "without the default (with a warning) until they exist",
+    ]
+    with pytest.raises(WrongDataType, match="leads to missing 'elsewhere'"):
+        service.set_default(T, P, "front", repo)  # setting it again is checked again
+    # A generic default routing to another reco type's missing scenario is refused as well.
+    put(repo, "g", case(reco_type=P, scenario="absent"), reco_type=G)
+    with pytest.raises(WrongDataType, match=r"leads to missing 'absent' \(profile_to_items\)"):
+        service.set_default(T, G, "g", repo)
+    put(repo, "g", case(reco_type="item_to_items"), reco_type=G)  # to a default that is not set: fine
+    service.set_default(T, G, "g", repo)
 
 
 def test_defaults_are_set_read_and_unset(repo: FakeRepository) -> None:

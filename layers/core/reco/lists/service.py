@@ -187,6 +187,7 @@ def _items_request(query: ListQuery, context: Context | None, entity_type: str, 
         "sdk": query.client.sdk,
     }
     scenario = context.scenario if context is not None else None
+    saved_by = f"context {context.id}" if context is not None else None
     session_id = query.session_id or query.anonymous_id
     if entity_type == "Item":
         # The reference names no item parameter: a client may send the entity's id as user_id.
@@ -198,11 +199,11 @@ def _items_request(query: ListQuery, context: Context | None, entity_type: str, 
                 data={"parameter": "item_id"},
             )
         requester = Requester(user_id=user_id, session_id=session_id, item_id=item_id, params=params)
-        return ItemsRequest(reco_type_of("Item"), ItemsQuery(scenario=scenario), requester)
+        return ItemsRequest(reco_type_of("Item"), ItemsQuery(scenario=scenario), requester, saved_by)
     user_id = query.user_id or subject
     requester = Requester(user_id=user_id, session_id=session_id, params={k: v for k, v in params.items() if v})
     reco_type = "profile_to_items" if user_id is not None else "session_to_items"
-    return ItemsRequest(reco_type, ItemsQuery(scenario=scenario), requester)
+    return ItemsRequest(reco_type, ItemsQuery(scenario=scenario), requester, saved_by)
 
 
 def _viewed(context: Context | None, plan: ListPlan, allowed: Bools) -> dict[str, Any] | None:

@@ -216,7 +216,7 @@ def _response(
         "fallback": {"used": fallback, "reason": reason if fallback else None},
         "evaluated_scenarios": view.plan.resolution.evaluated_scenarios,
         "rules": case_rules(view.plan.case, view.filters, view.shown_viewed()),
-        "warnings": warnings,
+        "warnings": [*view.plan.resolution.warnings, *warnings],
     }
     return RecommendationList(
         request_id=request_id,

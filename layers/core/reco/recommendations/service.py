@@ -18,6 +18,7 @@ from reco.decisions import Decision, DecisionLog
 from reco.errors import ItemNotFound, WrongParameter
 from reco.ids import new_rec_id
 from reco.models.interactions import F32, Bools
+from reco.observability import logger
 from reco.recommendations.case import CaseRun, run_case
 from reco.recommendations.cursor import (
     PageCursor,
@@ -63,6 +64,9 @@ class ItemsRequest:
     reco_type: str
     query: ItemsQuery
     requester: Requester
+    # Where query.scenario was saved ("context 3") when the caller did not name it: a saved flow that
+    # reaches a missing scenario is skipped with a warning, a named one fails with SCENARIO_NOT_FOUND.
+    scenario_saved_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,7 +146,10 @@ def plan_list(
         facts,
         skip_default=query.skip_default_scenario,
         request=RequestCase(query.amt, query.filters or [], query.reranking or [], query.exclude_rated_items),
+        saved_by=request.scenario_saved_by,
     )
+    for warning in resolution.warnings:
+        logger.warning("saved scenario flow skipped", extra={"tenant": tenant, "reason": warning})
     case = resolution.case
     digest = fingerprint(
         [tenant, resolution.reco_type, _identity(requester), case.model_dump(mode="json"), list(identity)]
@@ -194,7 +201,7 @@ def recommend_items(
         items_id=[str(i) for i in items],
         next_cursor=encode_page_cursor(PageCursor(depth, as_of, plan.digest)) if more else None,
         evaluated_scenarios=plan.resolution.evaluated_scenarios,
-        warnings=[*scores.warnings, *run.warnings],
+        warnings=[*plan.resolution.warnings, *scores.warnings, *run.warnings],
     )
     if preview is None:  # a preview stores nothing, not even its decision
         page_scores = [float(scores.values[r]) for r in page]

@@ -6,6 +6,10 @@ scenario is resolved the same way and merged under the runtime one, and the requ
 ``amt`` / ``filters`` / ``reranking`` / ``exclude_rated_items`` go on top (see :func:`merge_cases`).
 Generic requests first resolve a ``generic_input_to_items`` flow whose case names the reco type
 (and scenario) to run. Pure code: scenarios and request facts come in through two protocols.
+
+A flow the caller names fails with SCENARIO_NOT_FOUND when it reaches a missing scenario. A saved
+one (a default, a context's scenario) is skipped instead, with a warning: one bad write must not
+fail every request of a reco type.
 """
 
 from __future__ import annotations
@@ -78,6 +82,7 @@ class Resolution:
     case: Case
     evaluated_scenarios: dict[str, Any]
     experiments: tuple[Experiment, ...]
+    warnings: tuple[str, ...] = ()  # saved flows skipped because they reach a missing scenario
 
 
 def ab_variant(test_id: str, key: str | None) -> str:
@@ -227,22 +232,37 @@ def resolve_scenario(
     *,
     skip_default: bool = False,
     request: RequestCase | None = None,
+    saved_by: str | None = None,
 ) -> Resolution:
     """Resolve a request's scenario (and its reco type's default) to the case it runs.
 
     ``evaluated_scenarios`` lists, as the reference's preview example shows, ``generic_runtime`` /
     ``generic_default`` (generic requests), ``reco_type`` (the one that ran), ``runtime`` and
-    ``default``; lists that were not evaluated are left out.
+    ``default``; lists that were not evaluated are left out. ``saved_by`` names where ``scenario``
+    was saved (``"context 3"``) when the caller did not name it: then it is skipped, like a default,
+    if its flow reaches a missing scenario.
     """
     evaluated: dict[str, Any] = {}
     experiments: list[Experiment] = []
+    warnings: list[str] = []
     if reco_type == GENERIC:
-        reco_type, scenario = _route_generic(scenario, source, inputs, skip_default, evaluated, experiments)
+        reco_type, scenario, routed_by = _route_generic(
+            scenario, source, inputs, skip_default, evaluated, experiments, warnings
+        )
+        saved_by = routed_by or saved_by
     evaluated["reco_type"] = reco_type
-    runtime = evaluate_flow(reco_type, scenario, source, inputs) if scenario is not None else None
+    runtime = None
+    if scenario is not None:
+        runtime = (
+            evaluate_flow(reco_type, scenario, source, inputs)
+            if saved_by is None
+            else _saved_flow(reco_type, scenario, f"scenario '{scenario}' of {saved_by}", source, inputs, warnings)
+        )
     default_name = None if skip_default else source.default_name(reco_type)
     default = (
-        evaluate_flow(reco_type, default_name, source, inputs)
+        _saved_flow(
+            reco_type, default_name, f"default scenario '{default_name}' of {reco_type}", source, inputs, warnings
+        )
         if default_name is not None and default_name != scenario
         else None
     )
@@ -251,7 +271,18 @@ def resolve_scenario(
             evaluated[key] = flow.trace
             experiments.extend(flow.experiments)
     case = merge_cases(default.case if default else None, runtime.case if runtime else None, request or RequestCase())
-    return Resolution(reco_type, case, evaluated, tuple(experiments))
+    return Resolution(reco_type, case, evaluated, tuple(experiments), tuple(warnings))
+
+
+def _saved_flow(
+    reco_type: str, name: str, what: str, source: ScenarioSource, inputs: ConditionInputs, warnings: list[str]
+) -> Flow | None:
+    """A saved flow, or None (and a warning) if it reaches a missing scenario."""
+    try:
+        return evaluate_flow(reco_type, name, source, inputs)
+    except ScenarioNotFound as missing:
+        warnings.append(f"{what} skipped: {missing.message}; requests run without it until it exists")
+        return None
 
 
 def _route_generic(
@@ -261,24 +292,31 @@ def _route_generic(
     skip_default: bool,
     evaluated: dict[str, Any],
     experiments: list[Experiment],
-) -> tuple[str, str | None]:
-    """The reco type and scenario a generic request runs: its generic case's, else the default's."""
-    flows = []
+    warnings: list[str],
+) -> tuple[str, str | None, str | None]:
+    """The reco type and scenario a generic request runs (its generic case's, else the default's).
+
+    The third value names the generic default when the scenario came from it (a saved flow).
+    """
+    flows: list[tuple[Flow, str | None]] = []
     if scenario is not None:
         flow = evaluate_flow(GENERIC, scenario, source, inputs)
         evaluated["generic_runtime"] = flow.trace
-        flows.append(flow)
+        flows.append((flow, None))
     default_name = None if skip_default else source.default_name(GENERIC)
     if default_name is not None and default_name != scenario:
-        flow = evaluate_flow(GENERIC, default_name, source, inputs)
-        evaluated["generic_default"] = flow.trace
-        flows.append(flow)
-    for flow in flows:
+        what = f"default scenario '{default_name}' of {GENERIC}"
+        default = _saved_flow(GENERIC, default_name, what, source, inputs, warnings)
+        if default is not None:
+            evaluated["generic_default"] = default.trace
+            flows.append((default, f"the {GENERIC} default"))
+    for flow, _ in flows:
         experiments.extend(flow.experiments)
-    for flow in flows:
+    for flow, routed_by in flows:
         if flow.case is not None and flow.case.reco_type is not None:
-            return flow.case.reco_type, flow.case.scenario
+            return flow.case.reco_type, flow.case.scenario, routed_by
+    skipped = f" ({'; '.join(warnings)})" if warnings else ""
     raise WrongParameter(
         "a generic request needs a generic_input_to_items scenario whose case names the reco_type to run: "
-        "pass `scenario`, or set a default with PATCH /scenarios-default/generic_input_to_items/"
+        f"pass `scenario`, or set a default with PATCH /scenarios-default/generic_input_to_items/{skipped}"
     )

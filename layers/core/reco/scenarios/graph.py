@@ -56,6 +56,7 @@ class ScenarioSnapshot:
     version: int
     scenarios: dict[tuple[str, str], Scenario] = field(default_factory=dict)  # (reco_type, name) → scenario
     defaults: dict[str, str] = field(default_factory=dict)  # reco_type → scenario name
+    unreadable: frozenset[tuple[str, str]] = frozenset()  # stored rows that cannot be decoded (skipped)
 
     def edges(self) -> dict[Node, list[Node]]:
         graph: dict[Node, list[Node]] = {
@@ -127,6 +128,41 @@ def cycle_through(edges: Edges, node: Node) -> list[Node] | None:
     return [*cycle[start:-1], *cycle[:start], node]
 
 
+def reachable(edges: Edges, root: Node) -> list[Node]:
+    """Every node a request entering at ``root`` can be routed to, ``root`` first (every branch counts)."""
+    seen: dict[Node, None] = {root: None}
+    pending = [root]
+    while pending:
+        for target in edges.get(pending.pop(), ()):
+            if target not in seen:
+                seen[target] = None
+                pending.append(target)
+    return list(seen)
+
+
+def missing_scenarios(snapshot: ScenarioSnapshot, edges: Edges, root: Node) -> list[Node]:
+    """The scenarios reachable from ``root`` that ``snapshot`` does not hold, sorted.
+
+    A default node without a default is not missing: that reco type just runs without one.
+    """
+    return sorted(
+        node
+        for node in reachable(edges, root)
+        if node.kind == "scenario" and (node.reco_type, node.name) not in snapshot.scenarios
+    )
+
+
+def defaults_reaching_missing(snapshot: ScenarioSnapshot, edges: Edges, written: Node) -> dict[Node, list[Node]]:
+    """Defaults whose flow passes ``written`` and reaches scenarios ``snapshot`` lacks (``written`` is being stored)."""
+    found = {}
+    for default in sorted(node for node in edges if node.kind == "default"):
+        if written in reachable(edges, default):
+            missing = [node for node in missing_scenarios(snapshot, edges, default) if node != written]
+            if missing:
+                found[default] = missing
+    return found
+
+
 def referrers(edges: Edges, node: Node) -> list[Node]:
     """The nodes that route to ``node`` (other than itself), sorted."""
     return sorted(source for source, targets in edges.items() if source != node and node in targets)
@@ -136,6 +172,10 @@ def describe(node: Node, *, qualified: bool = True) -> str:
     if node.kind == "default":
         return f"default of {node.reco_type}"
     return f"'{node.name}' ({node.reco_type})" if qualified else node.name
+
+
+def describe_all(nodes: Iterable[Node]) -> str:
+    return ", ".join(describe(node) for node in nodes)
 
 
 def describe_path(nodes: Sequence[Node]) -> str:

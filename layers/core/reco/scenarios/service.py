@@ -4,7 +4,9 @@ A write is refused when it would make requests fail the same way every time: a l
 (through aliases, conditions, A/B tests, generic cases and defaults), a replaced A/B test (its
 assignments would silently change meaning), a filter that can never mean anything for the property
 (``eq`` on a float, ``gt`` on a boolean). What may become right later is only warned about: a
-target scenario not created yet, an item property no item has yet.
+target scenario not created yet, an item property no item has yet. A default is the exception: it
+applies to every request of its reco type, so it is only set on a flow whose scenarios all exist.
+Deletes are refused while anything routes to the scenario: another scenario, a default, a context.
 
 Every write is checked on a snapshot of the tenant's whole graph and committed against the
 snapshot's version; if another writer committed in between, the write is re-checked on a fresh
@@ -73,6 +75,14 @@ class ScenarioRepository(Protocol):
         unset_default: str | None = None,
     ) -> None:
         """Apply one change if the graph is still at ``expected_version``, else raise GraphChanged."""
+        ...
+
+
+class ScenarioReferences(Protocol):
+    """What names scenarios outside the graph (the /v1/contexts contexts)."""
+
+    def users_of(self, tenant: str, reco_type: str, name: str) -> list[str]:
+        """Who uses the scenario, each as a short description ("context 101"); empty if nobody."""
         ...
 
 
@@ -240,6 +250,11 @@ def put_scenario(
         if cycle is not None:
             raise _loop(f"scenario '{name}' ({reco_type})", cycle)
         warnings = [*property_warnings, *_reference_warnings(snapshot, node, targets)]
+        warnings += [
+            f"the default of {default.reco_type} leads to missing {graph.describe_all(missing)}: its requests run "
+            "without the default (with a warning) until they exist"
+            for default, missing in graph.defaults_reaching_missing(snapshot, edges, node).items()
+        ]
         return _Change(put=(reco_type, name, scenario), warnings=warnings)
 
     return ScenarioWritten(warnings=_unique(_write(tenant, repo, plan)))
@@ -253,20 +268,26 @@ def get_scenario(tenant: str, reco_type: str, name: str, repo: ScenarioRepositor
     return StoredScenario(name=name, reco_type=cast(RecoType, reco_type), scenario=scenario.document())
 
 
-def delete_scenario(tenant: str, reco_type: str, name: str, repo: ScenarioRepository) -> None:
-    """Delete a scenario nothing routes to: a referenced one would turn its users' requests into 404s."""
+def delete_scenario(
+    tenant: str, reco_type: str, name: str, repo: ScenarioRepository, references: ScenarioReferences
+) -> None:
+    """Delete a scenario nothing routes to (no scenario, default or context): its users would lose it.
+
+    Contexts are outside the versioned graph: one saved during this delete may still name the scenario
+    (its lists then run without it, with a warning).
+    """
     _check_reco_type(reco_type)
     node = graph.scenario_node(reco_type, name)
 
     def plan(snapshot: ScenarioSnapshot) -> _Change:
-        if (reco_type, name) not in snapshot.scenarios:
+        if (reco_type, name) not in snapshot.scenarios and (reco_type, name) not in snapshot.unreadable:
             raise _not_found(reco_type, name)
-        users = graph.referrers(snapshot.edges(), node)
+        users = [graph.describe(user) for user in graph.referrers(snapshot.edges(), node)]
+        users += references.users_of(tenant, reco_type, name)
         if users:
-            shown = ", ".join(graph.describe(user) for user in users)
             raise ScenarioInUse(
-                f"scenario '{name}' ({reco_type}) is used by {shown}: point them at another scenario first",
-                data={"reco_type": reco_type, "name": name, "used_by": [graph.describe(user) for user in users]},
+                f"scenario '{name}' ({reco_type}) is used by {', '.join(users)}: point them at another scenario first",
+                data={"reco_type": reco_type, "name": name, "used_by": users},
             )
         return _Change(delete=(reco_type, name))
 
@@ -359,21 +380,29 @@ def get_default(tenant: str, reco_type: str, repo: ScenarioRepository) -> Defaul
 
 
 def set_default(tenant: str, reco_type: str, name: str, repo: ScenarioRepository) -> DefaultScenario:
-    """Make an existing scenario the reco type's default (a no-op if it already is)."""
+    """Make an existing scenario the reco type's default (a no-op if it already is).
+
+    Refused if the flow can reach a scenario that does not exist: every request would hit it.
+    """
     _check_reco_type(reco_type)
     node = graph.default_node(reco_type)
 
     def plan(snapshot: ScenarioSnapshot) -> _Change | None:
         if (reco_type, name) not in snapshot.scenarios:
             raise _not_found(reco_type, name)
-        if snapshot.defaults.get(reco_type) == name:
-            return None
         edges = snapshot.edges()
         edges[node] = [graph.scenario_node(reco_type, name)]
         cycle = graph.cycle_through(edges, node)
         if cycle is not None:
             raise _loop(f"default scenario '{name}' of {reco_type}", cycle)
-        return _Change(set_default=(reco_type, name))
+        missing = graph.missing_scenarios(snapshot, edges, node)
+        if missing:
+            raise WrongDataType(
+                f"default scenario '{name}' of {reco_type} leads to missing {graph.describe_all(missing)}: "
+                "create them (or point the flow elsewhere) first, since a default applies to every request",
+                data={"reco_type": reco_type, "scenario": name, "missing": [graph.describe(m) for m in missing]},
+            )
+        return None if snapshot.defaults.get(reco_type) == name else _Change(set_default=(reco_type, name))
 
     _write(tenant, repo, plan)
     return DefaultScenario(name=name)
