@@ -85,3 +85,12 @@ def test_long_offending_strings_are_echoed_truncated(client: TestClient, auth: A
 def test_a_limit_above_the_candidate_count_returns_every_candidate(client: TestClient, auth: Auth) -> None:
     response = client.post("/v1/recommend", json={**OK, "item_ids": ["a", "b"], "limit": 5000}, headers=auth())
     assert [i["id"] for i in response.json()["items"]] == ["a", "b"]
+
+
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "text/plain; charset=utf-8"])
+def test_a_json_body_declared_as_another_type_is_read_as_json_like_curl_d_sends_it(
+    client: TestClient, auth: Auth, content_type: str
+) -> None:
+    response = raw_post(client, auth, json.dumps(OK).encode(), content_type)
+    assert response.status_code == 200  # type: ignore[attr-defined]
+    assert [i["id"] for i in response.json()["items"]] == ["a"]  # type: ignore[attr-defined]

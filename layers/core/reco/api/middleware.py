@@ -63,6 +63,18 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+def _parses_as_json(body: bytes) -> bool:
+    """True if ``body`` is a JSON object or array (checked only when another type was declared)."""
+    if body.lstrip()[:1] not in (b"{", b"["):
+        return False
+    try:
+        check_json_depth(body, "the body")
+        json.loads(body)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
 def has_unpaired_surrogate(body: bytes) -> bool:
     """True if the JSON text escapes a lone UTF-16 surrogate (valid JSON syntax, invalid Unicode)."""
     if not _SURROGATE_ESCAPE.search(body):
@@ -138,7 +150,7 @@ class RequestContextMiddleware:
             more = message.get("more_body", False)
         body = b"".join(chunks)
         content_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
-        if body and content_type and not _JSON_TYPE.fullmatch(content_type):
+        if body and content_type and not _JSON_TYPE.fullmatch(content_type) and not _parses_as_json(body):
             raise UnsupportedMediaType(
                 f"request bodies are JSON: send Content-Type: application/json, not '{content_type}'"
             )
@@ -152,10 +164,13 @@ class RequestContextMiddleware:
 
     @staticmethod
     def _as_json(scope: Scope) -> Scope:
-        """A body sent without Content-Type is read as JSON (curl -d, many SDKs)."""
-        if _header(scope, b"content-type"):
+        """Every body that reached here is read as JSON: sent without a Content-Type, or with another
+        one but JSON all the same (``curl -d`` declares a form; the references' examples use it)."""
+        content_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+        if _JSON_TYPE.fullmatch(content_type):
             return scope
-        return {**scope, "headers": [*scope.get("headers", []), (b"content-type", b"application/json")]}
+        headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() != b"content-type"]
+        return {**scope, "headers": [*headers, (b"content-type", b"application/json")]}
 
     @staticmethod
     def _replay(body: bytes, receive: Receive) -> Receive:
