@@ -23,6 +23,7 @@ import jwt
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from local.template import Route
+from reco.api.errors import CUSTOMER_PREFIX, CUSTOMER_UNAUTHENTICATED
 
 # Served without a token: how tools and health checks find the local server, and the dev JWKS.
 JWKS_PATH = "/.well-known/jwks.json"
@@ -252,7 +253,7 @@ class LocalGateway:
             return
         claims = self.settings.verifier.verify(headers.get("authorization"))
         if claims is None:
-            await self._reply(send, 401, "Unauthorized", origin)
+            await self._reply(send, 401, "Unauthorized", origin, path)
             return
         try:
             receive = await self._buffered_body(receive)
@@ -356,9 +357,12 @@ class LocalGateway:
         await send({"type": "http.response.start", "status": 204, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
 
-    async def _reply(self, send: Send, status: int, message: str, origin: str | None) -> None:
-        """API Gateway's own error shape: ``{"message": "..."}``."""
+    async def _reply(self, send: Send, status: int, message: str, origin: str | None, path: str = "") -> None:
+        """API Gateway's own error shape: ``{"message": "..."}``; the customer API's 401 as its reference words it."""
         extra = [(b"www-authenticate", b"Bearer")] if status == 401 else []
+        if status == 401 and path.startswith(CUSTOMER_PREFIX):
+            await self._send_json(send, status, {"detail": CUSTOMER_UNAUTHENTICATED}, origin, extra)
+            return
         await self._send_json(send, status, {"message": message}, origin, extra)
 
     async def _send_json(

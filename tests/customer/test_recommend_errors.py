@@ -148,3 +148,42 @@ def test_a_tenant_without_a_trained_model_is_503_and_keeps_its_sequence_row(clie
     assert response.status_code == 503 and response.json()["code"] == "DATABASE_NOT_READY"
     logs = client.get("/api/recommend/logs", headers=auth("empty", "manager")).json()["logs"]
     assert [(row["request_id"], row["type"]) for row in logs] == [("req-no-model", "sequence")]
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer not-a-token"])
+def test_a_401_has_the_references_body(client: TestClient, authorization: str | None) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    for response in (
+        client.post(PATH, json=VALID, headers=headers),
+        client.get("/api/recommend/logs", headers=headers),
+    ):
+        assert response.status_code == 401
+        assert response.json() == {"detail": "Invalid authentication credentials"}
+    assert client.post("/v1/recommend", json={}, headers=headers).json() == {"message": "Unauthorized"}  # elsewhere
+
+
+def test_a_function_level_401_keeps_the_references_detail_and_says_why(client: TestClient, token: Any) -> None:
+    headers = {"Authorization": f"Bearer {token('acme', 'backend', extra_claims={'tenant': None})}"}
+    response = client.post(PATH, json=VALID, headers=headers)
+    assert response.status_code == 401
+    assert response.json()["detail"] == "Invalid authentication credentials"
+    assert "tenant" in response.json()["reason"]
+
+
+def test_history_ids_take_the_catalogs_length_and_the_error_counts_characters(client: TestClient, auth: Auth) -> None:
+    load_customer_shop("acme")
+    fine = client.post(
+        PATH, json={**VALID, "sequence_data": {"browsing_history": ["x" * 256]}}, headers=auth("acme", "backend")
+    )
+    assert fine.status_code == 200, fine.text
+    payload = bad(client, auth, {**VALID, "sequence_data": {"purchase_history": ["x" * 257]}})
+    assert "sequence_data.purchase_history.0: String should have at most 256 characters" in payload["detail"]
+
+
+def test_the_openapi_document_says_400_where_validation_answers_400(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/api/recommend/recommend", "/v1/recommendations", "/scenarios/"):
+        for operation in paths[path].values():
+            assert "422" not in operation["responses"], path
+            assert "400" in operation["responses"], path
+    assert "422" in paths["/v1/recommend"]["post"]["responses"]  # FastAPI's 422 where the route answers 422

@@ -9,7 +9,7 @@ from typing import Any, cast
 from fastapi import APIRouter, FastAPI
 from mangum import Mangum
 
-from reco.api.errors import install_error_handlers
+from reco.api.errors import declare_validation_status, install_error_handlers
 from reco.api.middleware import RequestContextMiddleware
 from reco.observability import logger, tracer
 from reco.settings import get_settings
@@ -30,6 +30,8 @@ def build_app(*routers: APIRouter, title: str = "reco", openapi: bool = False) -
     for router in routers:
         app.include_router(router)
     install_error_handlers(app)
+    if openapi:
+        declare_validation_status(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=get_settings().max_body_bytes)
     return app
 

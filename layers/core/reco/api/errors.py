@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -51,6 +52,36 @@ ERROR_CLASSES: dict[int, tuple[str, int]] = {
 
 # These routes' references answer invalid input with 400 (not 422) and a readable ``detail`` string.
 DETAIL_400_PREFIXES = ("/v1/recommendations", "/v1/contexts", "/api/recommend/")
+CUSTOMER_PREFIX = "/api/recommend/"
+CUSTOMER_UNAUTHENTICATED = "Invalid authentication credentials"
+
+
+def validation_status(path: str) -> int:
+    """The status a request that fails validation gets on ``path``: its reference's 400, else FastAPI's 422."""
+    return 400 if path.startswith(CLASSED_ERROR_PREFIXES + DETAIL_400_PREFIXES) else 422
+
+
+def declare_validation_status(app: FastAPI) -> None:
+    """Make ``app``'s OpenAPI document say 400 where a route answers invalid input with 400.
+
+    FastAPI declares 422 on every operation with parameters or a body; clients generated from the
+    document (and the schema fuzzer) would otherwise expect a status the route never sends.
+    """
+    generate: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = generate()  # built once and kept by FastAPI: rewriting it twice changes nothing
+        for path, operations in document.get("paths", {}).items():
+            if validation_status(path) != 400:
+                continue
+            for operation in operations.values():
+                responses = operation.get("responses", {}) if isinstance(operation, dict) else {}
+                if "422" in responses:
+                    del responses["422"]
+                    responses.setdefault("400", {"description": "Invalid request: the message says what to fix."})
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def uses_error_classes(path: str) -> bool:
@@ -59,7 +90,12 @@ def uses_error_classes(path: str) -> bool:
 
 def internal_error_message(path: str) -> str:
     """The opaque text of a 500 (the customer API's reference words it its own way)."""
-    return "Failed to get recommendations" if path.startswith("/api/recommend/") else "Internal Server Error"
+    return "Failed to get recommendations" if path.startswith(CUSTOMER_PREFIX) else "Internal Server Error"
+
+
+def unauthenticated_detail(path: str, reason: str) -> tuple[str, str | None]:
+    """``(detail, reason)`` of a 401: the customer API's reference words its 401 one fixed way."""
+    return (CUSTOMER_UNAUTHENTICATED, reason) if path.startswith(CUSTOMER_PREFIX) else (reason, None)
 
 
 def error_payload(detail: Any, code: str, request_id: str | None) -> dict[str, Any]:
@@ -95,7 +131,12 @@ async def handle_reco_error(request: Request, exc: Exception) -> JSONResponse:
     if uses_error_classes(request.url.path):
         body = classed_payload(exc.status_code, exc.message, exc.code, _request_id(request), exc.data)
     else:
-        body = error_payload(exc.message, exc.code, _request_id(request))
+        detail, reason = (
+            unauthenticated_detail(request.url.path, exc.message) if exc.status_code == 401 else (exc.message, None)
+        )
+        body = error_payload(detail, exc.code, _request_id(request))
+        if reason:
+            body["reason"] = reason  # what exactly was wrong with the credentials
         if exc.data:
             body["data"] = exc.data
     retry_after = RETRY_AFTER_SECONDS.get(exc.status_code)
@@ -139,7 +180,7 @@ async def handle_validation_error(request: Request, exc: Exception) -> JSONRespo
         errors.append(jsonable_encoder(error))
     if uses_error_classes(request.url.path):
         return ErrorResponse(_classed_validation(errors, _request_id(request)), status_code=400)
-    if request.url.path.startswith(DETAIL_400_PREFIXES):
+    if validation_status(request.url.path) == 400:
         detail_body = error_payload(f"invalid request: {_summary(errors)}", "VALIDATION_FAILED", _request_id(request))
         detail_body["errors"] = errors
         return ErrorResponse(detail_body, status_code=400)

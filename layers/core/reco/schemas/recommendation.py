@@ -30,7 +30,9 @@ def _flexible_id(value: Any) -> Any:
     return value
 
 
-FlexibleId = Annotated[StrictStr, BeforeValidator(_flexible_id), Field(min_length=1, max_length=64)]
+# A catalog id (up to 256 characters), or an integer read as one. The length is checked on the
+# string (before the conversion it would be checked as a sequence: "at most 64 items").
+FlexibleId = Annotated[StrictStr, Field(min_length=1, max_length=256), BeforeValidator(_flexible_id)]
 
 
 class Interaction(BaseModel):
