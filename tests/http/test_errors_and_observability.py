@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -115,7 +116,7 @@ def test_request_id_is_honoured_and_echoed(
 def test_an_unsafe_request_id_is_replaced(client: TestClient, auth: Auth, bad: str) -> None:
     response = client.post("/v1/recommend", json=BODY, headers={**auth(), "X-Request-Id": bad})
     assert response.headers["x-request-id"] != bad
-    assert len(response.headers["x-request-id"]) == 32
+    assert len(response.headers["x-request-id"]) == 36  # a new UUID
 
 
 def test_errors_carry_the_request_id(client: TestClient, auth: Auth) -> None:
@@ -137,3 +138,9 @@ def test_each_request_emits_emf_metrics_per_route(
     assert last["Latency"][0] > 0
     names = {m["Name"] for m in last["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
     assert names == {"Requests", "ClientErrors", "ServerErrors", "Latency"}
+
+
+def test_generated_request_ids_are_uuids_with_dashes(client: TestClient, auth: Callable[..., dict[str, str]]) -> None:
+    response = client.get("/v1/recommendations", params={"user_id": "u1"}, headers=auth())
+    generated = response.headers["x-request-id"]
+    assert str(uuid.UUID(generated)) == generated  # 8-4-4-4-12, lower case

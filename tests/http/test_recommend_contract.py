@@ -77,7 +77,7 @@ def test_limit_truncates_after_ranking(client: TestClient, auth: Auth) -> None:
     assert [i["id"] for i in post(client, auth, body).json()["items"]] == ["a", "b"]
 
 
-def test_a_limit_beyond_the_candidates_returns_them_all_and_an_absurd_one_is_a_422(client: TestClient, auth: Auth) -> None:
+def test_a_limit_past_the_candidates_returns_them_all_an_absurd_one_is_422(client: TestClient, auth: Auth) -> None:
     body = {"session_id": "s1", "item_ids": ["a", "b", "c"], "limit": 10**9, "model_id": "test_model_item_200"}
     response = post(client, auth, body)
     assert response.status_code == 200, response.text

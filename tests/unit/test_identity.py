@@ -118,3 +118,10 @@ def test_a_sub_that_is_not_a_string_in_the_token_is_no_subject() -> None:
     assert identity_from_claims(claims, token_payload={"tenant": "acme", "sub": 123}).subject is None
     assert identity_from_claims(claims, token_payload={"tenant": "acme", "sub": "123"}).subject == "123"
     assert identity_from_claims(claims).subject == "123"  # no token to read: the claims as passed
+
+
+def test_the_references_resource_server_read_scope_grants_read_when_it_is_the_prefix() -> None:
+    claims = {"tenant": "acme", "scope": "neuronsearchlab-api/read openid"}
+    reader = identity_from_claims(claims, "tenant", "neuronsearchlab-api")
+    assert reader.roles == frozenset({Role.READ})
+    assert identity_from_claims(claims, "tenant", "reco").roles == frozenset()

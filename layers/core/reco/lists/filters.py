@@ -223,7 +223,7 @@ def parse_scope(text: str) -> tuple[list[ListFilter], list[str]]:
     try:
         check_json_depth(text.encode("utf-8", "surrogatepass"), "it")
     except TooDeep as error:
-        fail(f"{error}; send an object like {_EXAMPLE}")
+        fail(f"is not valid JSON here: {error}; send an object like {_EXAMPLE}")
     try:
         parsed = json.loads(text, parse_constant=refuse)
     except json.JSONDecodeError as error:
@@ -327,6 +327,16 @@ def _typed_value(value: Any, name: str, kind: Kind, fail: _Fail) -> Any:
     return value
 
 
+_KEEP_ALL_WHEN_ABSENT: Final = frozenset({"neq", "notin", "empty"})
+
+
+def _absent_property_warning(rule: ListFilter, columns: ItemColumns, keeps: bool) -> str:
+    close = difflib.get_close_matches(rule.property_name, columns.names(), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    outcome = "keeps every item" if keeps else "keeps no item"
+    return f"filter '{rule.text}': no item has the property {rule.property_name!r}{hint}, so it {outcome}"
+
+
 def _unknown_property(name: str, columns: ItemColumns) -> str:
     known = columns.names()
     close = difflib.get_close_matches(name, known, n=1)
@@ -373,6 +383,7 @@ def filters_mask(
     texts: TextIndex,
     rows: I64 | None = None,
     cache: OrderedDict[str, Bools] | None = None,
+    warnings: list[str] | None = None,
 ) -> Bools:
     """Which items pass: ``AND(and-filters) & OR(or-filters)``, aligned with ``rows`` (all items if None).
 
@@ -383,6 +394,18 @@ def filters_mask(
     mask = np.ones(columns.n_items if rows is None else len(rows), dtype=np.bool_)
     any_or: Bools | None = None
     for rule in filters:
+        if rule.property_name not in columns.names():
+            # The reference's own example filters on a property a catalog may not have (type!=comment):
+            # no item has it, so a negative test keeps every item and a positive one none, with a warning.
+            keeps = rule.op in _KEEP_ALL_WHEN_ABSENT
+            hits = np.full(mask.shape, keeps, dtype=np.bool_)
+            if warnings is not None:
+                warnings.append(_absent_property_warning(rule, columns, keeps))
+            if rule.logic == "or":
+                any_or = hits if any_or is None else any_or | hits
+            else:
+                mask &= hits
+            continue
         name, op, value = typed_filter(rule, columns, texts)
         key = "list:" + json.dumps([name, op, value], sort_keys=True, separators=(",", ":"), default=str)
         hits = cache.get(key) if cache is not None and rows is None else None

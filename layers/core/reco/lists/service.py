@@ -96,7 +96,10 @@ def recommendation_list(
         check_digest=(lambda digest: check_digest(sent.digest, digest, parameter)) if sent is not None else None,
     )
     artifact = plan.serving.artifact
-    allowed = filters_mask(filters, artifact.columns, artifact.texts, cache=artifact.filter_masks).copy()
+    filter_warnings: list[str] = []
+    allowed = filters_mask(
+        filters, artifact.columns, artifact.texts, cache=artifact.filter_masks, warnings=filter_warnings
+    ).copy()
     viewed = _viewed(context, plan, allowed)
     view = ListView(
         tenant=tenant,
@@ -108,7 +111,7 @@ def recommendation_list(
         entity_name=query.name,
         private=not query.reveal_history,
     )
-    warnings = [f"scope key '{key}' is ignored: only filters is honoured" for key in ignored]
+    warnings = [*(f"scope key '{key}' is ignored: only filters is honoured" for key in ignored), *filter_warnings]
     if query.mode == "auto":
         if entity_type != "User":
             raise WrongParameter(
