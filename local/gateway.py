@@ -1,8 +1,14 @@
 """API Gateway HTTP API, emulated as ASGI middleware in front of the composed app.
 
-What the deployed API does before a Lambda function runs, in the same order: match a route
-(else 404), throttle (429), verify the JWT (401), then hand the function a payload-2.0 event
-whose ``requestContext.authorizer.jwt.claims`` holds the claims as strings.
+What the deployed API does before a Lambda function runs: match a route (else 404), verify the
+JWT (401), throttle the route (429), then hand the function a payload-2.0 event whose
+``requestContext.authorizer.jwt.claims`` holds the claims as strings.
+
+One difference, on purpose: API Gateway's route throttle counts every request that matches a
+route, the ones its authorizer then refuses too, so a flood without a valid token can take the
+route's budget from every tenant. Here a refused request takes nothing from it. In AWS that is
+the ``EdgeFirewall`` option's job: tokenless requests stop at the edge, floods of forged ones are
+limited per client address there (docs/throttling.md).
 """
 
 from __future__ import annotations
@@ -248,12 +254,12 @@ class LocalGateway:
         if route is None:
             await self._reply(send, 404, "Not Found", origin)
             return
+        claims = self.settings.verifier.verify(headers.get("authorization"))
+        if claims is None:  # before the throttle: a request without a valid token spends no one's budget
+            await self._reply(send, 401, "Unauthorized", origin, path)
+            return
         if self.settings.throttling and not self._buckets[route].take():
             await self._reply(send, 429, "Too Many Requests", origin)
-            return
-        claims = self.settings.verifier.verify(headers.get("authorization"))
-        if claims is None:
-            await self._reply(send, 401, "Unauthorized", origin, path)
             return
         try:
             receive = await self._buffered_body(receive)

@@ -2,7 +2,8 @@
 
 Environment: PORT (default 3000); RECO_DATA_DIR (default .local/aws) where DynamoDB and S3 keep
 their data between runs; RECO_EPHEMERAL=1 for a throwaway store; RECO_THROTTLING=off to disable
-the throttle (benchmarks); RECO_DEMO=off to start without the demo tenant.
+the throttles, the route's and each tenant's share of it (benchmarks); RECO_DEMO=off to start
+without the demo tenant.
 """
 
 from __future__ import annotations
@@ -93,15 +94,17 @@ def main() -> None:
 
         import uvicorn
 
-        from local.composed import gateway_app
+        from local.composed import gateway_app, template_tenant_share
         from reco.api.app import tune_gc_for_requests
 
         concurrency = int(os.environ.get("RECO_FUNCTION_CONCURRENCY", str(FUNCTION_CONCURRENCY)))
         app = gateway_app(function_concurrency=concurrency)
         settings = app.settings
         tune_gc_for_requests()
+        share = template_tenant_share()
         throttle = (
             f"burst {settings.throttle_burst}, {settings.throttle_rate:g} req/s per route"
+            + (f"; each tenant {share.describe()} of it" if share else "")
             if app.settings.throttling
             else "off"
         )

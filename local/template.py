@@ -86,7 +86,9 @@ def routes() -> set[Route]:
 
 
 # The local runner has no Lambda service to invoke the training function: it trains in a thread.
-LOCAL_OVERRIDES = {"TRAINING_LAUNCHER": "thread"}
+# It is one process, not a fleet of containers: the composed app counts each tenant's share in its
+# memory (local/composed.py), so the functions' own DynamoDB counter is off.
+LOCAL_OVERRIDES = {"TRAINING_LAUNCHER": "thread", "TENANT_RATE_LIMIT": "0"}
 
 
 def function_environment(local_names: dict[str, str]) -> dict[str, str]:

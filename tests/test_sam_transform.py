@@ -69,6 +69,7 @@ def test_ranking_role_is_least_privilege(transformed: dict[str, Any]) -> None:
         {"Effect": "Allow", "Action": "dynamodb:Query", "Resource": {"Fn::GetAtt": ["EventsTable", "Arn"]}},
         {"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": {"Fn::GetAtt": ["DecisionsTable", "Arn"]}},
         {"Effect": "Allow", "Action": "s3:GetObject", "Resource": {"Fn::Sub": "${ArtifactsBucket.Arn}/*"}},
+        {"Effect": "Allow", "Action": "dynamodb:UpdateItem", "Resource": {"Fn::GetAtt": ["RateCountersTable", "Arn"]}},
     ]
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import re
 import tomllib
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
@@ -57,12 +59,19 @@ def test_every_function_logs_to_its_own_group_with_retention() -> None:
 
 def test_tables_are_on_demand_with_point_in_time_recovery() -> None:
     tables = resources("AWS::DynamoDB::Table")
-    assert set(tables) == {"ConfigTable", "CatalogTable", "EventsTable", "ConversationsTable", "DecisionsTable"}
+    assert set(tables) == {
+        "ConfigTable",
+        "CatalogTable",
+        "EventsTable",
+        "ConversationsTable",
+        "DecisionsTable",
+        "RateCountersTable",
+    }
     for name, table in tables.items():
         props = table["Properties"]
         assert props["BillingMode"] == "PAY_PER_REQUEST", name
         assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}, name
-    for expiring in ("EventsTable", "ConversationsTable", "DecisionsTable"):
+    for expiring in ("EventsTable", "ConversationsTable", "DecisionsTable", "RateCountersTable"):
         assert tables[expiring]["Properties"]["TimeToLiveSpecification"]["Enabled"] is True
 
 
@@ -84,14 +93,20 @@ def test_api_has_a_default_jwt_authorizer_throttling_cors_and_access_logs() -> N
     assert props["AccessLogSettings"]["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
 
 
+RATE_COUNTERS = {"Fn::GetAtt": ["RateCountersTable", "Arn"]}
+
+
 def granted_actions(function: str) -> set[str]:
-    """Every IAM action a function's inline statements grant (SAM policy templates are not allowed)."""
+    """Every IAM action a function's inline statements grant (SAM policy templates are not allowed),
+    but for the tenant's request counter, which every routed function writes (its own test)."""
     actions: set[str] = set()
     for policy in resources("AWS::Serverless::Function")[function]["Properties"]["Policies"]:
         assert set(policy) == {"Statement"}, f"{function}: use explicit statements, not {sorted(policy)}"
         for statement in policy["Statement"]:
             if "Fn::If" in statement:  # a conditional grant (e.g. Bedrock only when a model is set)
                 statement = statement["Fn::If"][1]
+            if statement.get("Resource") == RATE_COUNTERS:
+                continue
             assert statement["Effect"] == "Allow"
             action = statement["Action"]
             actions |= {action} if isinstance(action, str) else set(action)
@@ -105,6 +120,54 @@ def test_ranking_reads_single_items_and_partitions_and_writes_only_decisions() -
         "dynamodb:PutItem",
         "s3:GetObject",
     }
+
+
+def test_every_routed_function_may_only_count_requests_in_the_rate_counters() -> None:
+    for spec in http_functions():
+        statements = resources("AWS::Serverless::Function")[spec.logical_id]["Properties"]["Policies"][0]["Statement"]
+        counters = [s for s in statements if s.get("Resource") == RATE_COUNTERS]
+        assert counters == [{"Effect": "Allow", "Action": "dynamodb:UpdateItem", "Resource": RATE_COUNTERS}], spec
+    environment = load_template()["Globals"]["Function"]["Environment"]["Variables"]
+    assert environment["RATE_COUNTERS_TABLE"] == {"Ref": "RateCountersTable"}
+    assert (environment["TENANT_RATE_LIMIT"], environment["TENANT_BURST_LIMIT"]) == (
+        {"Ref": "TenantRateLimit"},
+        {"Ref": "TenantBurstLimit"},
+    )
+
+
+def test_a_tenant_share_is_a_fair_fraction_of_the_route_budget() -> None:
+    parameters = load_template()["Parameters"]
+    route = (parameters["ThrottlingRateLimit"]["Default"], parameters["ThrottlingBurstLimit"]["Default"])
+    tenant = (parameters["TenantRateLimit"]["Default"], parameters["TenantBurstLimit"]["Default"])
+    assert route == (250, 500)
+    assert tenant == (50, 100)  # a fifth: one tenant's flood leaves four fifths of the route to the others
+
+
+def test_the_edge_firewall_is_optional_and_off_by_default() -> None:
+    template = load_template()
+    assert template["Parameters"]["EdgeFirewall"]["Default"] == "off"
+    assert template["Conditions"]["HasEdgeFirewall"] == {"Fn::Equals": [{"Ref": "EdgeFirewall"}, "on"]}
+    acl = resources("AWS::WAFv2::WebACL")["EdgeWebAcl"]
+    (distribution,) = resources("AWS::CloudFront::Distribution").values()
+    assert acl["Condition"] == distribution["Condition"] == "HasEdgeFirewall"
+    assert acl["Properties"]["Scope"] == "CLOUDFRONT"
+    assert distribution["Properties"]["DistributionConfig"]["WebACLId"] == {"Fn::GetAtt": ["EdgeWebAcl", "Arn"]}
+    rules = {rule["Name"]: rule for rule in acl["Properties"]["Rules"]}
+    assert rules["no-bearer-token"]["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 401
+    per_address = rules["requests-per-address"]
+    assert per_address["Statement"]["RateBasedStatement"]["Limit"] == {"Ref": "EdgeRequestsPerAddress"}
+    assert per_address["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
+
+
+def test_the_edge_lets_every_token_the_authorizer_may_accept_through(token: Callable[..., str]) -> None:
+    acl = resources("AWS::WAFv2::WebACL")["EdgeWebAcl"]["Properties"]
+    (rule,) = [r for r in acl["Rules"] if r["Name"] == "no-bearer-token"]
+    shape = rule["Statement"]["AndStatement"]["Statements"][1]["NotStatement"]["Statement"]["RegexMatchStatement"]
+    assert shape["FieldToMatch"] == {"SingleHeader": {"Name": "authorization"}}
+    bearer = re.compile(shape["RegexString"])
+    signed = token("acme", "frontend")
+    assert all(bearer.search(value) for value in (f"Bearer {signed}", f"bearer {signed}", signed))
+    assert not any(bearer.search(value) for value in ("", "Bearer", "Basic dXNlcjpwYXNz", f"Bearer {signed} x"))
 
 
 def test_no_function_may_scan_a_table() -> None:

@@ -59,6 +59,16 @@ class TooManyRequests(RecoError):
     status_code = 429
     code = "TOO_MANY_REQUESTS"
 
+    def __init__(self, message: str, *, retry_after_seconds: int = 1, data: dict[str, Any] | None = None) -> None:
+        super().__init__(message, data=data)
+        self.retry_after_seconds = retry_after_seconds  # the Retry-After header
+
+
+class TenantRateLimited(TooManyRequests):
+    """The caller's tenant is over its share of the route (reco.tenant_share); its window ends in Retry-After."""
+
+    code = "TENANT_RATE_LIMITED"
+
 
 class InternalError(RecoError):
     """Never raised for a client mistake: the body stays opaque, the details go to the log."""

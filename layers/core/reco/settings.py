@@ -47,6 +47,11 @@ class Settings:
     conversation_ttl_days: int = 7
     chat_model_id: str = ""
     chat_model_timeout_seconds: float = 3.0
+    # Each tenant's share of a route: TENANT_BURST_LIMIT requests per TENANT_BURST_LIMIT /
+    # TENANT_RATE_LIMIT seconds, counted in RATE_COUNTERS_TABLE (docs/throttling.md); 0: no share.
+    tenant_rate_limit: float = 0.0
+    tenant_burst_limit: int = 0
+    rate_counters_table: str = "RateCountersTable"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -79,6 +84,9 @@ class Settings:
             chat_model_timeout_seconds=float(
                 env.get("CHAT_MODEL_TIMEOUT_SECONDS", defaults.chat_model_timeout_seconds)
             ),
+            tenant_rate_limit=float(env.get("TENANT_RATE_LIMIT", defaults.tenant_rate_limit)),
+            tenant_burst_limit=int(env.get("TENANT_BURST_LIMIT", defaults.tenant_burst_limit)),
+            rate_counters_table=env.get("RATE_COUNTERS_TABLE", defaults.rate_counters_table),
         )
 
 

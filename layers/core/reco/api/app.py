@@ -11,14 +11,26 @@ from mangum import Mangum
 
 from reco.api.errors import declare_validation_status, install_error_handlers
 from reco.api.middleware import RequestContextMiddleware
+from reco.api.tenant_share import TenantShareMiddleware
 from reco.observability import logger, tracer
 from reco.settings import get_settings
+from reco.stores.rate_counters import tenant_limiter as dynamodb_tenant_limiter
+from reco.tenant_share import TenantLimiter
 
 API_VERSION = "0.1.0"
 
 
-def build_app(*routers: APIRouter, title: str = "reco", openapi: bool = False) -> FastAPI:
-    """One app per function in Lambda (``openapi=False``), or all routers in one app locally."""
+def build_app(
+    *routers: APIRouter,
+    title: str = "reco",
+    openapi: bool = False,
+    tenant_limiter: Callable[[], TenantLimiter | None] = dynamodb_tenant_limiter,
+) -> FastAPI:
+    """One app per function in Lambda (``openapi=False``), or all routers in one app locally.
+
+    ``tenant_limiter`` gives each tenant's share of a route: counted in DynamoDB in Lambda (every
+    container shares it), in the process's memory in the local runner (local/composed.py).
+    """
     app = FastAPI(
         title=title,
         version=API_VERSION,
@@ -32,6 +44,7 @@ def build_app(*routers: APIRouter, title: str = "reco", openapi: bool = False) -
     install_error_handlers(app)
     if openapi:
         declare_validation_status(app)
+    app.add_middleware(TenantShareMiddleware, limiter=tenant_limiter)  # inside RequestContextMiddleware
     app.add_middleware(RequestContextMiddleware, max_body_bytes=get_settings().max_body_bytes)
     return app
 

@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from reco.errors import RecoError
+from reco.errors import RecoError, TooManyRequests
 
 RETRY_AFTER_SECONDS = {429: "1", 503: "5"}
 MAX_VALIDATION_ERRORS = 50  # a 1 MiB body can hold 100k mistakes; the first few say what to fix
@@ -98,6 +98,12 @@ def unauthenticated_detail(path: str, reason: str) -> tuple[str, str | None]:
     return (CUSTOMER_UNAUTHENTICATED, reason) if path.startswith(CUSTOMER_PREFIX) else (reason, None)
 
 
+def retry_after(error: RecoError) -> str | None:
+    """The Retry-After header of an error: the error's own wait (a tenant's window), else its status's."""
+    seconds = error.retry_after_seconds if isinstance(error, TooManyRequests) else None
+    return str(seconds) if seconds else RETRY_AFTER_SECONDS.get(error.status_code)
+
+
 def error_payload(detail: Any, code: str, request_id: str | None) -> dict[str, Any]:
     return {"detail": detail, "code": code, "request_id": request_id}
 
@@ -139,8 +145,8 @@ async def handle_reco_error(request: Request, exc: Exception) -> JSONResponse:
             body["reason"] = reason  # what exactly was wrong with the credentials
         if exc.data:
             body["data"] = exc.data
-    retry_after = RETRY_AFTER_SECONDS.get(exc.status_code)
-    headers = {"Retry-After": retry_after} if retry_after else None
+    wait = retry_after(exc)
+    headers = {"Retry-After": wait} if wait else None
     return ErrorResponse(body, status_code=exc.status_code, headers=headers)
 
 

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs
 from aws_lambda_powertools.metrics import MetricUnit
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reco.api.errors import internal_error_message, payload_for
+from reco.api.errors import internal_error_message, payload_for, retry_after
 from reco.errors import InternalError, MalformedJson, PayloadTooLarge, RecoError, UnsupportedMediaType
 from reco.observability import correlation_id, logger, metrics
 from reco.schemas.bounds import TooDeep, check_json_depth
@@ -190,6 +190,9 @@ class RequestContextMiddleware:
         payload = payload_for(path, error.status_code, error.message, error.code, request_id)
         body = json.dumps(payload).encode()
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        wait = retry_after(error)
+        if wait:
+            headers.append((b"retry-after", wait.encode()))
         await send({"type": "http.response.start", "status": error.status_code, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
