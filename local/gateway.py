@@ -309,7 +309,7 @@ class LocalGateway:
             "rawQueryString": scope.get("query_string", b"").decode("latin-1"),
             "headers": headers,
             "requestContext": {
-                "requestId": uuid.uuid4().hex,
+                "requestId": str(uuid.uuid4()),
                 "routeKey": f"{route.method} {route.path}",
                 "stage": "$default",
                 "http": {
@@ -379,7 +379,7 @@ class LocalGateway:
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),
             # API Gateway answers its own errors with a request id too (apigw-requestid).
-            (b"x-request-id", uuid.uuid4().hex.encode()),
+            (b"x-request-id", str(uuid.uuid4()).encode()),
             *self._cors_headers(origin),
             *(extra or []),
         ]

@@ -150,8 +150,8 @@ def test_a_huge_integer_param_is_a_422(client: TestClient, auth: Auth, recipe: s
 @pytest.mark.parametrize(
     ("path", "parameter"),
     [
-        ("/recommendation/users/u1/items/", {"filters": "genre:in:" + "[" * 5000 + "]" * 5000}),
-        ("/scenarios/", {"metadata_filters": "a:eq:" + "[" * 5000 + "]" * 5000}),
+        ("/recommendation/users/u1/items/", {"filters": "genre:in:" + "[" * 1000 + "]" * 1000}),
+        ("/scenarios/", {"metadata_filters": "a:eq:" + "[" * 400 + "]" * 400}),
     ],
 )
 def test_deep_json_in_a_query_string_is_a_400(
@@ -159,7 +159,8 @@ def test_deep_json_in_a_query_string_is_a_400(
 ) -> None:
     response = client.get(path, params=parameter, headers=auth("acme", "backend"))
     assert response.status_code == 400
-    assert f"nested 5000 levels deep; at most {MAX_JSON_DEPTH} levels are accepted" in response.text
+    depth = parameter[next(iter(parameter))].count("[")
+    assert f"nested {depth} levels deep; at most {MAX_JSON_DEPTH} levels are accepted" in response.text
 
 
 def test_a_huge_integer_attribute_is_a_422(client: TestClient, auth: Auth) -> None:

@@ -164,11 +164,12 @@ def test_malformed_json_is_400(client: TestClient, auth: Auth, raw: bytes) -> No
     assert "malformed JSON body" in response.json()["detail"]
 
 
-def test_an_empty_body_is_422_body_required(client: TestClient, auth: Auth) -> None:
+def test_an_empty_body_is_400_like_other_malformed_bodies(client: TestClient, auth: Auth) -> None:
     headers = {**auth("acme", "backend"), "content-type": "application/json"}
     response = client.post("/v1/recommend", content=b"", headers=headers)
-    assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body"]
+    assert response.status_code == 400
+    assert response.json()["code"] == "MALFORMED_JSON"
+    assert response.json()["detail"] == "request body is empty: send a JSON object"
 
 
 def test_a_json_array_body_is_422_not_500(client: TestClient, auth: Auth) -> None:

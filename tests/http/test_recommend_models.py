@@ -119,3 +119,39 @@ def test_every_response_is_logged_as_a_decision(trained: TestClient, auth: Auth)
     assert decision["context"] == {"device_type": "mobile"}
     assert decision["user_id"] == "user-003" and decision["request_id"] == "req-42"
     assert decision_store().get("other-tenant", response["rec_id"]) is None
+
+
+def test_attribute_rules_may_read_the_request_context(trained: TestClient, auth: Auth) -> None:
+    rule = {
+        "effect": "demote",
+        "when": {"op": "eq", "value": True},
+        "weight": 10,
+        "context": {"device_type": {"op": "eq", "value": "mobile"}, "screen.small": {"op": "eq", "value": True}},
+    }
+    defined = trained.put(
+        "/v1/models/mobile", json={"recipe": "als", "attributes": {"heavy_page": rule}}, headers=auth("acme", "manager")
+    )
+    assert defined.status_code in (200, 201), defined.text
+    model_registry().start_training("acme", "mobile", "job-2", stale_after_seconds=0)
+    assert run_training(TrainingJob("acme", "mobile", "job-2"), training_services()) is not None
+    candidates = in_stock(6)
+    plain = recommend(trained, auth, model_id="mobile", user_id="user-001", item_ids=candidates)["items"]
+    top = plain[0]["id"]  # type: ignore[index]
+    items = [{"id": c, "attributes": {"heavy_page": c == top}} for c in candidates]
+
+    def ranked(context: dict[str, object]) -> list[str]:
+        answer = recommend(trained, auth, model_id="mobile", user_id="user-001", items=items, context=context)
+        return [i["id"] for i in answer["items"]]  # type: ignore[union-attr]
+
+    assert ranked({"device_type": "mobile", "screen": {"small": True}})[-1] == top  # every condition holds
+    assert ranked({"device_type": "mobile"})[0] == top  # one condition does not: the rule is off
+    assert ranked({"device_type": "desktop", "screen": {"small": True}})[0] == top
+
+
+def test_a_context_condition_on_a_bad_path_is_a_422(client: TestClient, auth: Auth) -> None:
+    rule = {"effect": "boost", "when": {"op": "exists"}, "context": {"a..b": {"op": "exists"}}}
+    response = client.put(
+        "/v1/models/m2", json={"recipe": "als", "attributes": {"x": rule}}, headers=auth("acme", "manager")
+    )
+    assert response.status_code == 422
+    assert "a..b" in response.text

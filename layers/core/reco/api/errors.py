@@ -173,6 +173,10 @@ async def handle_validation_error(request: Request, exc: Exception) -> JSONRespo
         message = f"malformed JSON body at character {position}: {ctx.get('error', 'invalid JSON')}"
         malformed_body = payload_for(request.url.path, 400, message, "MALFORMED_JSON", _request_id(request))
         return ErrorResponse(malformed_body, status_code=400)
+    if any(e.get("type") == "missing" and tuple(e.get("loc", ())) == ("body",) for e in raw):
+        # No body at all where one is required: as malformed as a body that is not JSON.
+        message = "request body is empty: send a JSON object"
+        return ErrorResponse(payload_for(request.url.path, 400, message, "MALFORMED_JSON", _request_id(request)), 400)
     errors = []
     for error in raw[:MAX_VALIDATION_ERRORS]:
         error = dict(error)

@@ -53,7 +53,7 @@ def pick_request_id(scope: Scope) -> str:
     gateway_id = (scope.get("aws.event") or {}).get("requestContext", {}).get("requestId")
     if isinstance(gateway_id, str) and _VALID_REQUEST_ID.fullmatch(gateway_id):
         return str(gateway_id)
-    return uuid.uuid4().hex
+    return str(uuid.uuid4())  # a UUID with dashes, as the references show
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -56,7 +56,7 @@ def rank_candidates(
     if serving.rules:
         seen_attributes = [a for a, s in zip(attributes, seen.tolist(), strict=True) if s]
         catalog = catalog_values(artifact.columns, serving.rules.names(), rows[seen])
-        known = serving.rules.apply(known, seen_attributes, catalog)
+        known = serving.rules.apply(known, seen_attributes, catalog, request.context)
     scores = _with_unseen_last(known, seen)
     order, _ = top_k(scores, limit)
     items = [RankedItem(id=ids[i], score=round(float(scores[i]), 6), **echo[i]) for i in order]

@@ -76,6 +76,10 @@ class Condition(BaseModel):
         return self
 
 
+MAX_CONTEXT_CONDITIONS = 8
+ContextPath = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[^.]+(\.[^.]+){0,7}$")]
+
+
 class AttributeRule(BaseModel):
     """How the ranker uses one per-item attribute (from the request, else the catalog).
 
@@ -89,6 +93,12 @@ class AttributeRule(BaseModel):
     effect: Literal["boost", "demote", "prefer_lower", "prefer_higher"] = Field(description="What the rule does.")
     when: Condition | None = Field(None, description="Required for boost and demote.")
     weight: float = Field(0.2, gt=0, le=10, description="Strength, as a fraction of the candidates' score range.")
+    context: dict[ContextPath, Condition] | None = Field(
+        None,
+        max_length=MAX_CONTEXT_CONDITIONS,
+        description="The rule applies only to requests whose `context` meets every condition; a key is a "
+        "path into the context (`device_type`, `geo.country`). Without it the rule applies to every request.",
+    )
 
     @model_validator(mode="after")
     def _when_fits_effect(self) -> AttributeRule:

@@ -38,8 +38,10 @@ class AttributeRules:
         scores: np.ndarray,
         request_attributes: Sequence[Mapping[str, Any]],
         catalog_values: Mapping[str, Sequence[Any]] | None = None,
+        context: Mapping[str, Any] | None = None,
     ) -> np.ndarray:
-        """``scores`` adjusted by every rule; ``catalog_values[name][i]`` backs a candidate's missing attribute."""
+        """``scores`` adjusted by every rule that applies in the request's ``context``;
+        ``catalog_values[name][i]`` backs a candidate's missing attribute."""
         if not self.rules or scores.size == 0:
             return scores
         finite = scores[np.isfinite(scores)]
@@ -47,6 +49,10 @@ class AttributeRules:
         unit = spread if spread > 0 else 1.0
         adjusted = scores.astype(np.float32, copy=True)
         for name, rule in self.rules:
+            if rule.context and not all(
+                _holds(condition, _context_value(context, path)) for path, condition in rule.context.items()
+            ):
+                continue
             fallback = (catalog_values or {}).get(name)
             values = [
                 attrs.get(name, fallback[i] if fallback is not None else None)
@@ -102,6 +108,16 @@ def _signal(rule: AttributeRule, values: list[Any]) -> np.ndarray:
         scaled = (high - numbers[known]) / span if rule.effect == "prefer_lower" else (numbers[known] - low) / span
         signal[known] = scaled
     return signal
+
+
+def _context_value(context: Mapping[str, Any] | None, path: str) -> Any:
+    """``context["geo"]["country"]`` for ``geo.country``; ``None`` where the path leads nowhere."""
+    value: Any = context or {}
+    for key in path.split("."):
+        if not isinstance(value, Mapping) or key not in value:
+            return None
+        value = value[key]
+    return value
 
 
 def _number(value: Any) -> float:
