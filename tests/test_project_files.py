@@ -45,3 +45,10 @@ def test_make_help_prints_values_not_variable_names() -> None:
     assert len({re.match(r"^\S+\s+", line).end() for line in lines}) == 1  # type: ignore[union-attr]
 
     assert "http://127.0.0.1:8123 against" in {line.split()[0]: line for line in make_help("PORT=8123")}["run"]
+
+
+def test_no_merge_or_patch_leftovers_are_tracked_and_they_are_ignored() -> None:
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    assert [path for path in tracked if path.endswith((".orig", ".rej"))] == []
+    ignored = (ROOT / ".gitignore").read_text().split()
+    assert "*.orig" in ignored and "*.rej" in ignored
