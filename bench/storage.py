@@ -3,7 +3,7 @@
 Each figure is printed beside its target (issue: the local runner as a real embedded default):
 - start-up of `make run`: fresh with the demo, again with the demo kept, and without the demo;
 - `reco --local import-movielens` on ML-100K and on ML-1M (ratings >= 4), and `train` (ALS) on both, as the
-  README's command-line section runs them;
+  command-line guide (docs/command-line.md) runs them;
 - `POST /v1/events`: 16 clients sending 1,000-event batches, 100,000 events, then every batch's
   events counted in the store (exactly once) and a resent batch adding nothing;
 - `POST /v1/recommend` and `GET /v1/recommendations` from another client while that ingest runs;

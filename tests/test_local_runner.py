@@ -1,4 +1,4 @@
-"""`make run` and `make token` as a user runs them, and the README's curl, verbatim."""
+"""`make run` and `make token` as a user runs them, and the curl of the README and the guides in docs/, verbatim."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ import pytest
 from local.aws import free_port
 from local.template import ROOT
 from local.tokens import LOCAL_AUDIENCE, LOCAL_ISSUER, ensure_keys
+
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]  # where the documented commands live
 
 
 def runtime_env(**extra: str) -> dict[str, str]:
@@ -83,11 +85,11 @@ def test_make_token_prints_a_valid_bearer_token_on_its_last_line() -> None:
 
 
 def readme_block(marker: str) -> tuple[str, dict[str, object]]:
-    """The bash block after ``<!-- marker -->`` and the JSON block that documents its answer."""
-    readme = (ROOT / "README.md").read_text()
-    found = re.search(rf"<!-- {marker} -->\s*```bash\n(.*?)```\s*```json\n(.*?)```", readme, re.S)
-    assert found, f"README.md has no <!-- {marker} --> bash block followed by its JSON answer"
-    return found.group(1), json.loads(found.group(2))
+    """The bash block after ``<!-- marker -->`` (in the README or a guide in docs/) and its documented JSON answer."""
+    pattern = rf"<!-- {marker} -->\s*```bash\n(.*?)```\s*```json\n(.*?)```"
+    found = [m for doc in DOCUMENTS if (m := re.search(pattern, doc.read_text(), re.S))]
+    assert len(found) == 1, f"{len(found)} documents have a <!-- {marker} --> bash block followed by its JSON answer"
+    return found[0].group(1), json.loads(found[0].group(2))
 
 
 def run_readme_block(base: str, marker: str) -> tuple[dict[str, object], dict[str, object]]:

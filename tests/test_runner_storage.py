@@ -272,7 +272,7 @@ def test_an_import_that_would_fall_outside_the_retention_is_refused_up_front(tmp
     assert "compressed" in shifted.stdout and "events: 2 accepted, 0 rejected" in shifted.stdout
 
 
-# ------------------------------------------------------------------------------------------ the README, verbatim
+# ------------------------------------------------------------------- the documented commands, verbatim
 ML100K = ROOT.parent / "shared" / "data" / "ml-100k"
 
 
@@ -286,9 +286,13 @@ def json_documents(text: str) -> list[Any]:
 
 
 def readme_bash(marker: str) -> str:
-    found = re.search(rf"<!-- {marker} -->\s*```bash\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
-    assert found, f"README.md has no <!-- {marker} --> bash block"
-    return found.group(1)
+    """The bash block after ``<!-- marker -->``, in the README or a guide in docs/ (the command line's)."""
+    documents = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    found = [
+        m for doc in documents if (m := re.search(rf"<!-- {marker} -->\s*```bash\n(.*?)```", doc.read_text(), re.S))
+    ]
+    assert len(found) == 1, f"{len(found)} documents have a <!-- {marker} --> bash block"
+    return found[0].group(1)
 
 
 @pytest.mark.skipif(

@@ -1,7 +1,7 @@
 """``reco`` (or ``python -m reco``): import data, train and evaluate models from a shell.
 
 The commands write through the same stores as the API. They talk to the AWS account of the current
-credentials (table names from the stack's environment variables, see README), or with ``--local``
+credentials (table names from the stack's environment variables, see docs/command-line.md), or with ``--local``
 to the local AWS of a running ``make run``.
 """
 

@@ -32,7 +32,7 @@ def describe_error(error: BaseException) -> str | None:
     if isinstance(error, NoRegionError):
         return (
             "no AWS region is set: for your stack export AWS_REGION and the stack's "
-            f"{STACK_SETTINGS} (README, Command line); for `make run`, add --local"
+            f"{STACK_SETTINGS} (docs/command-line.md); for `make run`, add --local"
         )
     if isinstance(error, NoCredentialsError | PartialCredentialsError):
         return "no AWS credentials found: configure them (aws configure, AWS_PROFILE), or add --local for `make run`"
