@@ -18,7 +18,7 @@ HUGE = int("1" + "0" * 400)
 
 def test_integers_too_large_for_a_float_are_a_wrong_data_type() -> None:
     with pytest.raises(WrongDataType):
-        check_filter("year", "gt", HUGE, "number", False)
+        check_filter("year", "gt", HUGE, "number")
 
 
 def test_odd_inputs_answer_4xx(client: TestClient, auth: Auth) -> None:

@@ -3,7 +3,8 @@
 Uncompressed because a Lambda cold start pays for the load, not for S3 bytes. Loaded with
 ``allow_pickle=False``: an artifact is data, never code. Strings are numpy unicode arrays; params
 and metadata are JSON in 0-d unicode arrays. Keys are namespaced: ``ids/…``, ``scores/…``,
-``model/…`` (the recipe's own arrays), ``col/…`` (item property columns for filters), ``fts/…``
+``model/…`` (the recipe's own arrays), ``col/…`` (item property columns for filters), ``seg/…``
+(user segments for cold start, see :mod:`reco.models.segments`), ``fts/…``
 (the full-text index of text properties, see :mod:`reco.models.text_index`) and ``bm25/…`` (the
 BM25 relevance index, see :mod:`reco.models.bm25`); artifacts written before ``fts/`` or ``bm25/``
 existed load with an empty one.
@@ -175,6 +176,8 @@ class ModelArtifact:
     # Values derived once per loaded artifact by serving code (a chat's catalog vocabulary …).
     derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     bm25_index: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
+    # Trained users' properties and items, for cold start by user properties (reco.models.segments).
+    user_segments: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -188,6 +191,7 @@ class ModelArtifact:
         metadata: Mapping[str, Any] | None = None,
         text_index: Mapping[str, npt.NDArray[Any]] | None = None,
         bm25_index: Mapping[str, npt.NDArray[Any]] | None = None,
+        user_segments: Mapping[str, npt.NDArray[Any]] | None = None,
     ) -> ModelArtifact:
         """Wraps a model fitted on ``interactions`` with its id universes and fallback scores.
 
@@ -214,6 +218,7 @@ class ModelArtifact:
             item_columns=dict(item_columns or {}),
             text_index=dict(text_index or {}),
             bm25_index=dict(bm25_index or {}),
+            user_segments=dict(user_segments or {}),
         )
 
     @classmethod
@@ -224,6 +229,7 @@ class ModelArtifact:
         interactions: Interactions,
         item_properties: Mapping[str, Mapping[str, Any]] | None = None,
         metadata: Mapping[str, Any] | None = None,
+        user_segments: Mapping[str, npt.NDArray[Any]] | None = None,
     ) -> ModelArtifact:
         """Validates params, fits the recipe, builds columns and text indexes: :meth:`build` in one go."""
         resolved = resolve_params(recipe, params)
@@ -236,6 +242,7 @@ class ModelArtifact:
             metadata=metadata,
             text_index=build_text_index(interactions.item_ids, item_properties or {}),
             bm25_index=build_bm25_index(interactions.item_ids, item_properties or {}),
+            user_segments=user_segments,
         )
 
     @property
@@ -272,6 +279,7 @@ class ModelArtifact:
         arrays.update({f"col/{k}": v for k, v in self.item_columns.items()})
         arrays.update({f"fts/{k}": v for k, v in self.text_index.items()})
         arrays.update({f"bm25/{k}": v for k, v in self.bm25_index.items()})
+        arrays.update({f"seg/{k}": v for k, v in self.user_segments.items()})
         buffer = io.BytesIO()
         np.savez(buffer, allow_pickle=False, **arrays)
         return buffer.getvalue()
@@ -297,4 +305,5 @@ class ModelArtifact:
             item_columns={k.removeprefix("col/"): v for k, v in arrays.items() if k.startswith("col/")},
             text_index={k.removeprefix("fts/"): v for k, v in arrays.items() if k.startswith("fts/")},
             bm25_index={k.removeprefix("bm25/"): v for k, v in arrays.items() if k.startswith("bm25/")},
+            user_segments={k.removeprefix("seg/"): v for k, v in arrays.items() if k.startswith("seg/")},
         )

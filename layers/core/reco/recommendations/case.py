@@ -126,9 +126,7 @@ def _from_user_property(rule: ItemFilter, value: Any, artifact: ModelArtifact) -
     if rule.property_name not in columns.names():
         return op, value  # filter_mask reports the unknown property itself
     try:
-        check_filter(
-            rule.property_name, op, value, columns.kind(rule.property_name), columns.is_float(rule.property_name)
-        )
+        check_filter(rule.property_name, op, value, columns.kind(rule.property_name))
     except (WrongDataType, WrongOpUse):
         return None
     return op, value

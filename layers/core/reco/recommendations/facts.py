@@ -19,6 +19,8 @@ from reco.schemas.recommendation import Interaction, Rating
 # and for exclusions; older behaviour is in the trained model.
 EVENTS_READ = 1000
 SCORED_EVENTS = 50  # newest events folded into the scores, as POST /v1/recommend does
+# Event types n_ratings counts: explicit ratings (POST /v1/events type "rating", a body's `ratings`).
+RATING_EVENT_TYPES = ("rating",)
 
 
 class EventReader(Protocol):
@@ -50,6 +52,8 @@ class Requester:
     ratings: Sequence[Rating] = ()
     user_properties: Mapping[str, Any] | None = None
     params: Mapping[str, Any] = field(default_factory=dict)  # runtime_param conditions read these
+    item_properties: Mapping[str, Any] | None = None  # item_properties_to_items: the values to match
+    context_items: Sequence[str] = ()  # *_w_ctx_items: items blended into the scores (a cart)
 
 
 class RequestFacts:
@@ -103,10 +107,10 @@ class RequestFacts:
     # --- ConditionInputs -----------------------------------------------------------------------
 
     def user_function(self, name: str) -> float:
-        """``n_interactions``: events in the history; ``n_ratings``: distinct items rated or interacted with."""
+        """``n_interactions``: events in the history; ``n_ratings``: distinct items rated (views do not count)."""
         if name == "n_interactions":
             return float(len(self.events()))
-        return float(len(self.interacted_items()))
+        return float(len(self.interacted_items(RATING_EVENT_TYPES)))
 
     def item_property(self, name: str) -> Any:
         if self.requester.item_id is None:
@@ -132,12 +136,19 @@ class RequestFacts:
         sent = self.requester.user_properties or {}
         if name in sent:
             return sent[name]
+        return self._stored_user().get(name)
+
+    def user_properties(self) -> dict[str, Any]:
+        """Every property of the requester: the stored user's, with the body's on top (cold start)."""
+        return {**self._stored_user(), **(self.requester.user_properties or {})}
+
+    def _stored_user(self) -> dict[str, Any]:
         if self.requester.user_id is None:
-            return None
+            return {}
         if self._user is None:
             user = self._catalog.get_user(self.tenant, self.requester.user_id)
             self._user = dict(user.properties) if user is not None else {}
-        return self._user.get(name)
+        return self._user
 
 
 def _epoch(seconds: float) -> datetime:

@@ -33,8 +33,13 @@ def body_request(reco_type: str, body: SessionItemsRequest) -> ItemsRequest:
         )
     query = ItemsQuery.model_validate(body.model_dump(include=_QUERY_FIELDS))
     ids: dict[str, Any] = {"session_id": body.session_id}
+    inputs: dict[str, Any] = {}
     if isinstance(body, GenericItemsRequest):
         ids.update(user_id=body.user_id, item_id=body.item_id)
+        inputs.update(
+            item_properties=body.item_properties,
+            context_items=tuple(dict.fromkeys(c.item_id for c in body.context_items or [])),
+        )
     params = runtime_params(query, ids)
     if body.user_properties:
         params["user_properties"] = body.user_properties
@@ -44,5 +49,6 @@ def body_request(reco_type: str, body: SessionItemsRequest) -> ItemsRequest:
         user_properties=body.user_properties,
         params=params,
         **ids,
+        **inputs,
     )
     return ItemsRequest(reco_type, query, requester)

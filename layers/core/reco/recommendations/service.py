@@ -8,7 +8,7 @@ session), run the case over those scores (``run_case``), and cut the page the cu
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -17,9 +17,11 @@ import numpy as np
 from reco.decisions import Decision, DecisionLog
 from reco.errors import ItemNotFound, WrongParameter
 from reco.ids import new_rec_id
-from reco.models.interactions import F32, Bools
+from reco.models.interactions import Bools
 from reco.observability import logger
 from reco.recommendations.case import CaseRun, run_case
+from reco.recommendations.cold_start import similar_users_scores
+from reco.recommendations.context_items import CONTEXT_TYPES, with_context_items
 from reco.recommendations.cursor import (
     PageCursor,
     check_cursor,
@@ -28,11 +30,14 @@ from reco.recommendations.cursor import (
     fingerprint,
 )
 from reco.recommendations.facts import CatalogReader, EventReader, Requester, RequestFacts
+from reco.recommendations.item_properties import RECO_TYPE as ITEM_PROPERTIES_TYPE
+from reco.recommendations.item_properties import property_match_scores
+from reco.recommendations.scores import Scores
 from reco.scenarios.engine import DEFAULT_AMT, RequestCase, Resolution, resolve_scenario
 from reco.schemas.recommendation import ItemsQuery, ItemsResponse, PreviewScenario
 from reco.schemas.scenarios import Case, Scenario
 from reco.serving.cache import ModelCache, ServingModel
-from reco.serving.scoring import ScoreSource, score_candidates
+from reco.serving.scoring import score_candidates
 
 # Pages go this deep into a list; beyond it there is no next_cursor (nobody scrolls further, and
 # diversity reranking costs grow with the depth).
@@ -109,17 +114,6 @@ class ListPlan:
     @property
     def case(self) -> Case:
         return self.resolution.case
-
-
-@dataclass(frozen=True)
-class Scores:
-    """One score per catalog item, the rows never to return, and where the scores came from."""
-
-    values: F32
-    excluded: Bools
-    warnings: list[str] = field(default_factory=list)
-    fallback: str | None = None
-    source: ScoreSource | None = None  # None: not a profile or session (an item's neighbours, a template)
 
 
 def plan_list(
@@ -219,6 +213,8 @@ def _identity(requester: Requester) -> list[Any]:
         [i.model_dump(mode="json") for i in requester.interactions],
         [r.model_dump(mode="json") for r in requester.ratings],
         dict(requester.user_properties or {}),
+        dict(requester.item_properties or {}),
+        list(requester.context_items),
         {k: v for k, v in requester.params.items() if k != "cursor"},
     ]
 
@@ -239,6 +235,8 @@ def request_scores(plan: ListPlan, services: RecommendationServices) -> Scores:
             raise ItemNotFound(f"item not found: '{requester.item_id}'", data={"item_id": requester.item_id})
         warning = f"item '{requester.item_id}' has no interactions in the trained model: trending items shown"
         return Scores(np.asarray(artifact.trending, dtype=np.float32), excluded, [warning], "trending")
+    if reco_type == ITEM_PROPERTIES_TYPE:
+        return property_match_scores(artifact, requester.item_properties)
     if reco_type in PROFILE_TYPES:
         if requester.user_id is None:
             raise WrongParameter(f"{reco_type} needs a user_id", data={"parameter": "user_id"})
@@ -248,12 +246,18 @@ def request_scores(plan: ListPlan, services: RecommendationServices) -> Scores:
     else:
         raise WrongParameter(
             f"reco type '{reco_type}' is not served here: route generic scenarios to item_to_items, "
-            "profile_to_items or session_to_items",
+            "profile_to_items, session_to_items (each also *_w_ctx_items) or item_properties_to_items",
             data={"reco_type": reco_type},
         )
     values, source = score_candidates(artifact, user_id, plan.facts.scored_events(), None)
     warnings = [f"{source.reason}: {source.fallback} items shown"] if source.fallback else []
-    return Scores(np.asarray(values, dtype=np.float32), excluded, warnings, source.fallback, source)
+    scores = Scores(np.asarray(values, dtype=np.float32), excluded, warnings, source.fallback, source)
+    if source.fallback is not None:  # nobody known: users sharing the requester's properties, if any
+        similar = similar_users_scores(artifact, plan.facts.user_properties(), str(source.reason))
+        scores = scores if similar is None else Scores(similar.values, excluded, similar.warnings, similar.fallback)
+    if reco_type in CONTEXT_TYPES:
+        scores = with_context_items(artifact, scores, requester.context_items)
+    return scores
 
 
 def _log(

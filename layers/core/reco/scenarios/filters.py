@@ -12,7 +12,11 @@ Semantics, shared by every caller so rules mean the same everywhere:
   ``notin`` are their negations: ALL elements must differ, so an empty or missing array matches;
 - on a scalar property ``neq``/``notin`` are plain negations too, so missing values match them;
 - ``empty`` is missing (or a zero-length array), ``notempty`` its negation;
-- numbers compare as float64; strings compare by code point (lexicographically, which orders ISO
+- numbers compare as float64, and ``eq``/``neq`` exactly, as ``in`` does: a decimal value (19.99)
+  parses to the same float64 on both sides (columns are float64, never float32);
+- an empty string is no value: it counts as ``empty`` and never matches another op (an array's
+  ``""`` elements are ignored), as a missing value;
+- strings compare by code point (lexicographically, which orders ISO
   dates), and ``eq``/``in`` are case-sensitive; ``ftsearch`` is case-insensitive: every word of
   the query must occur in the property (see :func:`reco.models.tokenize`), across all its strings.
 """
@@ -77,14 +81,8 @@ def _scalar_fits(value: Any, kind: Kind | None) -> bool:
     return False
 
 
-def _check_op_fits(property_name: str, op: str, kind: Kind, is_float: bool) -> None:
+def _check_op_fits(property_name: str, op: str, kind: Kind) -> None:
     where = _where(property_name, op)
-    if op in ("eq", "neq") and kind == "number" and is_float:
-        raise WrongOpUse(
-            f"{where}: {property_name!r} holds non-integer numbers, so exact equality depends on float "
-            "rounding; use gte/lte for a range, or in with the exact values",
-            data={"property": property_name, "op": op},
-        )
     if op in _ORDER_OPS and kind == "bool":
         raise WrongOpUse(
             f"{where}: {property_name!r} is a boolean and has no order; use eq or neq with true/false",
@@ -130,7 +128,7 @@ def _check_value(property_name: str, op: str, value: Any, kind: Kind | None) -> 
         raise WrongDataType(f"{where} needs a non-empty search string, got {_shown(value)}", data=data)
 
 
-def check_filter(property_name: str, op: str, value: Any, kind: Kind | None, is_float: bool) -> None:
+def check_filter(property_name: str, op: str, value: Any, kind: Kind | None) -> None:
     """Rejects a rule that cannot mean anything before it reaches the items (when saved, or served).
 
     ``kind=None`` (the property's kind is not known yet, e.g. no model trained) checks only what the
@@ -142,17 +140,22 @@ def check_filter(property_name: str, op: str, value: Any, kind: Kind | None, is_
             data={"property": property_name, "op": op},
         )
     if kind is not None:
-        _check_op_fits(property_name, op, kind, is_float)
+        _check_op_fits(property_name, op, kind)
     _check_value(property_name, op, value, kind)
 
 
 def _vocab_hits(vocab: npt.NDArray[np.str_], op: str, value: Any) -> Bools:
-    """Which distinct strings satisfy the op: compared once, then looked up per item by code."""
+    """Which distinct strings satisfy the op: compared once, then looked up per item by code.
+
+    The empty string is no value, so it satisfies none (``lt "b"`` would otherwise match it).
+    """
     if op == "eq":
-        return np.asarray(vocab == str(value), dtype=np.bool_)
-    if op == "in":
-        return np.isin(vocab, np.array([str(v) for v in value], dtype=np.str_))
-    return np.asarray(_ORDER_UFUNCS[op](vocab, np.str_(value)), dtype=np.bool_)
+        hits = np.asarray(vocab == str(value), dtype=np.bool_)
+    elif op == "in":
+        hits = np.isin(vocab, np.array([str(v) for v in value], dtype=np.str_))
+    else:
+        hits = np.asarray(_ORDER_UFUNCS[op](vocab, np.str_(value)), dtype=np.bool_)
+    return np.asarray(hits & (vocab != ""), dtype=np.bool_)
 
 
 def _number_hits(column: npt.NDArray[np.float64], op: str, value: Any) -> Bools:
@@ -179,15 +182,16 @@ def _bool_hits(column: npt.NDArray[np.int8], op: str, value: Any) -> Bools:
 def _strings_hits(columns: ItemColumns, key: str, op: str, value: Any) -> Bools:
     """Per item, over all items: does ANY element of the array satisfy the op (``empty``: no element)."""
     indptr = columns.columns[f"{key}/indptr"]
-    lengths = np.diff(indptr)
-    if op == "empty":
-        return np.asarray(lengths == 0, dtype=np.bool_)
-    element_hits = np.take(_vocab_hits(columns.columns[f"{key}/vocab"], op, value), columns.columns[key])
+    vocab = columns.columns[f"{key}/vocab"]
+    # empty: no element other than "" (an array of blanks holds no value).
+    vocab_hits = vocab != "" if op == "empty" else _vocab_hits(vocab, op, value)
+    element_hits = np.take(vocab_hits, columns.columns[key])
     # Item r holds a hit when the running hit count grows over its elements (never for an empty
     # item): no per-element owner array (np.repeat + bincount cost 4x as much).
     seen = np.zeros(len(element_hits) + 1, dtype=np.int32)
     np.cumsum(element_hits, dtype=np.int32, out=seen[1:])
-    return np.asarray(np.diff(np.take(seen, indptr)) > 0, dtype=np.bool_)
+    found = np.diff(np.take(seen, indptr)) > 0
+    return np.asarray(~found if op == "empty" else found, dtype=np.bool_)
 
 
 def filter_mask(
@@ -212,8 +216,7 @@ def filter_mask(
             "was trained: add it to the items, then retrain the model",
             data={"property": property_name, "op": op},
         ) from None
-    # is_float scans the column (~90 µs per 100k items): only eq / neq need it.
-    check_filter(property_name, op, value, kind, op in ("eq", "neq") and columns.is_float(property_name))
+    check_filter(property_name, op, value, kind)
     if op == "ftsearch":
         if texts is None or not texts.has(property_name):
             raise WrongOpUse(
@@ -236,7 +239,9 @@ def filter_mask(
         elif kind == "bool":
             hits = _bool_hits(column, positive, value)
         elif positive == "empty":
-            hits = np.asarray(column < 0, dtype=np.bool_)
+            # Code -1 (missing) takes the trailing True; a blank string is empty too.
+            blank = np.append(columns.columns[f"{key}/vocab"] == "", True)
+            hits = np.take(blank, column)
         else:
             # A trailing False is what code -1 (missing) indexes: missing never matches.
             vocab_hits = np.append(_vocab_hits(columns.columns[f"{key}/vocab"], positive, value), False)

@@ -90,9 +90,6 @@ class KnownProperty(Protocol):
     @property
     def kind(self) -> Kind | None: ...
 
-    @property
-    def is_float(self) -> bool: ...
-
 
 class PropertyKinds(Protocol):
     """The item properties the catalog has seen, with what filters may assume of their values."""
@@ -205,9 +202,7 @@ def _property_warnings(tenant: str, scenario: Scenario, properties: PropertyKind
         if is_user_property_ref(rule.value):
             continue  # the value is the requesting user's: its type is only known at request time
         found = known.get(rule.property_name)
-        check_filter(
-            rule.property_name, rule.op, rule.value, found.kind if found else None, bool(found and found.is_float)
-        )
+        check_filter(rule.property_name, rule.op, rule.value, found.kind if found else None)
     return _unique(
         f"unknown item property '{name}': no catalog item has it yet"
         for name in [*(rule.property_name for rule in filters), *names]

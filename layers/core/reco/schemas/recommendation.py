@@ -50,6 +50,14 @@ class Rating(BaseModel):
     rating: float = Field(ge=1, le=10, description="Rating value, 1-10.")
 
 
+class ContextItem(BaseModel):
+    """An item of the request's context (e.g. in the cart); other fields are accepted and unused."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    item_id: FlexibleId
+
+
 class ItemsQuery(BaseModel):
     """What every scenario-driven recommendation takes."""
 
@@ -70,7 +78,9 @@ class SessionItemsRequest(ItemsQuery):
     session_id: FlexibleId | None = Field(None, description="Anonymous session whose stored events personalise.")
     interactions: list[Interaction] | None = Field(None, max_length=MAX_INTERACTIONS)
     ratings: list[Rating] | None = Field(None, max_length=MAX_INTERACTIONS, description="Exclusive with the others.")
-    user_properties: dict[str, JsonValue] | None = Field(None, description="Read by user_property filter values.")
+    user_properties: dict[str, JsonValue] | None = Field(
+        None, description="Read by user_property filter values; cold start of an unknown user (see docs/scenarios.md)."
+    )
 
 
 class GenericItemsRequest(SessionItemsRequest):
@@ -78,8 +88,14 @@ class GenericItemsRequest(SessionItemsRequest):
 
     user_id: FlexibleId | None = None
     item_id: FlexibleId | None = None
-    context_items: list[dict[str, JsonValue]] | None = Field(None, max_length=MAX_INTERACTIONS)
-    item_properties: dict[str, JsonValue] | None = None
+    context_items: list[ContextItem] | None = Field(
+        None,
+        max_length=MAX_INTERACTIONS,
+        description="*_w_ctx_items: items (e.g. a cart) whose similarity is blended into the scores; never returned.",
+    )
+    item_properties: dict[str, JsonValue] | None = Field(
+        None, description="item_properties_to_items: property values to match, e.g. {'genre': 'jazz'}."
+    )
     table: StrictStr | None = Field(None, max_length=128, description="Accepted for compatibility; no effect.")
     metadata: dict[str, JsonValue] | None = None
 

@@ -50,7 +50,7 @@ class PropertyKind:
     """What filters may assume about a property: its kind in the filter vocabulary (None: mixed)."""
 
     kind: FilterKind | None
-    is_float: bool = False  # some value is not a whole number: eq / neq would depend on rounding
+    is_float: bool = False  # some value is not a whole number (eq / neq still compare exactly)
 
 
 def stored_kind(value: PropertyValue | object) -> StoredKind:
@@ -243,10 +243,17 @@ class CatalogStore:
 
     def iter_items(self, tenant: str) -> Iterator[Item]:
         """Every item of the tenant (for training), read page by page."""
+        return self._iter(tenant, ITEM, Item)
+
+    def iter_users(self, tenant: str) -> Iterator[User]:
+        """Every user of the tenant (for training: cold start by user properties), read page by page."""
+        return self._iter(tenant, USER, User)
+
+    def _iter(self, tenant: str, kind: str, record: type[Record]) -> Iterator[Record]:
         cursor: str | None = None
         while True:
-            rows, cursor = query_page(self._table.query, tenant_key(tenant, ITEM), ITER_PAGE_SIZE, cursor)
-            yield from (self._record(Item, row) for row in rows)
+            rows, cursor = query_page(self._table.query, tenant_key(tenant, kind), ITER_PAGE_SIZE, cursor)
+            yield from (self._record(record, row) for row in rows)
             if cursor is None:
                 return
 

@@ -12,10 +12,11 @@ from reco.errors import ModelNotFound, NoTrainingData, ServiceUnavailable
 from reco.evaluation import evaluate, split_by_time
 from reco.ids import ksuid
 from reco.models import Interactions, ModelArtifact, fit_recipe, resolve_params
+from reco.models.segments import build_user_segments
 from reco.observability import logger
-from reco.records import Event, Item, iso_millis
+from reco.records import Event, Item, User, iso_millis
 from reco.registry import ArtifactStorage, ModelRegistry, ModelVersion, artifact_key
-from reco.training.dataset import build_interactions
+from reco.training.dataset import USER_PREFIX, build_interactions
 
 # A run that has not finished after this long is presumed dead (the train function's timeout is 900 s).
 TRAINING_STALE_SECONDS = 960.0
@@ -39,6 +40,8 @@ class EventSource(Protocol):
 
 class CatalogSource(Protocol):
     def iter_items(self, tenant: str) -> Iterator[Item]: ...
+
+    def iter_users(self, tenant: str) -> Iterator[User]: ...
 
 
 class TrainingLauncher(Protocol):
@@ -112,6 +115,7 @@ def _train_and_publish(job: TrainingJob, services: TrainingServices) -> ModelVer
         metrics.update(holdout_metrics(record.recipe, params, interactions))
     started = time.perf_counter()
     trained_at = iso_millis(datetime.now(UTC))
+    user_properties = {USER_PREFIX + user.id: user.properties for user in services.catalog.iter_users(job.tenant)}
     artifact = ModelArtifact.train(
         record.recipe,
         params,
@@ -126,6 +130,7 @@ def _train_and_publish(job: TrainingJob, services: TrainingServices) -> ModelVer
             "model_id": job.model_id,
             "job_id": job.job_id,
         },
+        user_segments=build_user_segments(interactions, user_properties),
     )
     metrics["fit_seconds"] = round(time.perf_counter() - started, 3)
     number = services.registry.next_version(job.tenant, job.model_id)
