@@ -22,11 +22,13 @@ ROLES ?= backend
 TENANT ?= demo
 SUBJECT ?= local-user
 TTL ?= 3600
+FUZZ_EXAMPLES ?= 200
+FUZZ_SEED ?= 20261207
 
-.PHONY: help install tools run token test lint pytest build bench bench-storage openapi clean
+.PHONY: help install tools run token test lint pytest fuzz build bench bench-storage openapi clean
 
 # The variables a target's help text may name, as $(NAME): `make help` prints their values.
-HELP_VARIABLES := PORT ROLES TENANT SUBJECT TTL
+HELP_VARIABLES := PORT ROLES TENANT SUBJECT TTL FUZZ_EXAMPLES
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) \
@@ -67,7 +69,10 @@ lint: install tools  ## ruff, mypy on the layer, cfn-lint and sam validate --lin
 pytest: install
 	$(VENV)/bin/python -m pytest
 
-test: lint pytest  ## the linters, then the whole test suite
+test: lint pytest  ## the linters, then the whole test suite (the schema fuzzer with 30 examples per operation)
+
+fuzz: install  ## the schema fuzzer alone, longer: $(FUZZ_EXAMPLES) random requests per operation (FUZZ_EXAMPLES=n FUZZ_SEED=n)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SEED=$(FUZZ_SEED) $(VENV)/bin/python -m pytest -m fuzz -p no:cacheprovider tests/test_fuzz.py
 
 # sam build runs pip for the python3.12 runtime: it needs python3.12 on PATH (pyenv's, if present).
 PY312_DIR := $(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.12*/bin)))

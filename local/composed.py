@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from fastapi import APIRouter, FastAPI
 
-from local.docs import add_offline_docs, declare_bearer_token
+from local.docs import add_offline_docs, declare_bearer_token, declare_shared_responses
 from local.gateway import GatewaySettings, JwtVerifier, LocalGateway
 from local.template import http_functions, parameter_default, resources, routes
 from local.tokens import LOCAL_AUDIENCE, LOCAL_ISSUER, ensure_keys
@@ -27,6 +27,7 @@ def compose_app(tenant_limiter: TenantLimiter | None = None) -> FastAPI:
     app = build_app(*function_routers().values(), title="reco", openapi=True, tenant_limiter=lambda: tenant_limiter)
     add_offline_docs(app)
     declare_bearer_token(app, routes())  # every route is behind the template's JWT authorizer
+    declare_shared_responses(app, routes())  # the authorizer's, the throttle's and the body checks' answers
     return app
 
 

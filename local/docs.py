@@ -79,3 +79,43 @@ def declare_bearer_token(app: FastAPI, token_routes: Iterable[Route]) -> None:
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+# What answers before a route runs, so that every operation the gateway and the middleware guard can
+# answer it: the authorizer (401), the route's role check (403), the gateway's throttle and the
+# tenant's share (429), and for a body the middleware (reco.api.middleware: not JSON, too large).
+TOKEN_RESPONSES: dict[str, dict[str, Any]] = {
+    "401": {"description": "Missing, expired or invalid token (the gateway's JWT authorizer)"},
+    "403": {"description": "The token's roles may not do this"},
+    "429": {"description": "Too many requests (the route's throttle or the tenant's share): Retry-After says when"},
+}
+BODY_RESPONSES: dict[str, dict[str, Any]] = {
+    "400": {"description": "Malformed JSON body (not JSON, not UTF-8, or nested more than 32 levels)"},
+    "413": {"description": "The body exceeds the size limit"},
+    "415": {"description": "A body that is not JSON, sent with another Content-Type"},
+}
+
+
+def declare_shared_responses(app: FastAPI, token_routes: Iterable[Route]) -> None:
+    """Declare, on each operation of ``app``'s OpenAPI document, the answers that come before its route:
+    :data:`TOKEN_RESPONSES` on the operations of ``token_routes``, :data:`BODY_RESPONSES` on those
+    that take a body. A status the route declares itself keeps its own description."""
+    needs_token = {_route_key(route.method, route.path) for route in token_routes}
+    generate: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = generate()  # built once and kept by FastAPI: adding twice changes nothing
+        for path, operations in document.get("paths", {}).items():
+            for method, operation in operations.items():
+                if method not in HTTP_METHODS:
+                    continue
+                responses = operation.setdefault("responses", {})
+                shared = {
+                    **(TOKEN_RESPONSES if _route_key(method, path) in needs_token else {}),
+                    **(BODY_RESPONSES if "requestBody" in operation else {}),
+                }
+                for status, response in shared.items():
+                    responses.setdefault(status, dict(response))
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -36,6 +36,7 @@ STORE_BACKENDS = ("moto", "local")
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "store_contract: run the module's `aws` tests against every store backend")
+    config.addinivalue_line("markers", "fuzz: the schema fuzzer (tests/test_fuzz.py); `make fuzz` runs it longer")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

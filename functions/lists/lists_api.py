@@ -21,6 +21,14 @@ from reco.lists.query import ClientInfo, ListQuery
 from reco.lists.service import recommendation_list
 from reco.schemas.lists import MAX_LIMIT, Context, ContextBody, ContextList, ContextWritten, RecommendationList
 from reco.schemas.lists import context_number as parse_context_id
+from reco.schemas.parameters import (
+    CONTEXT_ID_FORM,
+    CONTEXT_ID_MAX_LENGTH,
+    REQUEST_ID_FORM,
+    SHORTHAND_FILTER_FORM,
+    SHORTHAND_FILTER_MAX_LENGTH,
+    documented,
+)
 from reco.stores.services import context_services, list_services
 
 READERS = (Role.ROOT, Role.MANAGER, Role.BACKEND, Role.FRONTEND, Role.READ)
@@ -37,6 +45,10 @@ ERRORS = {
 }
 Id = Annotated[str | None, Query(min_length=1, max_length=64)]
 Text = Annotated[str | None, Query(max_length=128)]
+# Read by the route itself (its 400 names the parameter and the form); the document states the form.
+ContextIdText = Annotated[str, documented(CONTEXT_ID_FORM, CONTEXT_ID_MAX_LENGTH)]
+ShorthandFilter = Annotated[str, documented(SHORTHAND_FILTER_FORM, SHORTHAND_FILTER_MAX_LENGTH)]
+RequestIdText = Annotated[str, documented(REQUEST_ID_FORM, 128)]
 
 router = APIRouter(tags=["lists"])
 
@@ -69,23 +81,34 @@ async def get_recommendations(
     item_id: Annotated[
         str | None, Query(min_length=1, max_length=64, description="entity_type=Item: the item.")
     ] = None,
-    context_id: Annotated[str | None, Query(max_length=32, description="101, or the legacy ctx_101.")] = None,
+    context_id: Annotated[ContextIdText | None, Query(description="101, or the legacy ctx_101.")] = None,
     limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT, description="Default 20 (or the context's).")] = None,
     quantity: Annotated[int | None, Query(ge=1, le=MAX_LIMIT, description="Legacy alias for limit.")] = None,
     starting_after: Annotated[str | None, Query(max_length=16_384)] = None,
     entity_type: Annotated[Literal["User", "Item"] | None, Query(description="Default User.")] = None,
     name: Text = None,
     description: Annotated[str | None, Query(max_length=2048)] = None,
-    filter: Annotated[list[str] | None, Query(description="Shorthand filter; repeat to combine.")] = None,
-    filters: Annotated[list[str] | None, Query(description="Alias for filter.")] = None,
+    filter: Annotated[
+        list[ShorthandFilter] | None,
+        Query(
+            description="Shorthand filter ([AND:|OR:]property op value, op one of != >= <= > < ~ : =); repeat "
+            "to combine (at most 20 filters with filters, scope and the context's). Values are typed against the "
+            "catalog: a number property takes a number, a boolean one true or false.",
+        ),
+    ] = None,
+    filters: Annotated[list[ShorthandFilter] | None, Query(description="Alias for filter.")] = None,
     scope: Annotated[str | None, Query(max_length=8192, description='JSON: {"filters": [...]}')] = None,
     mode: Annotated[Literal["single", "auto"], Query()] = "single",
     cursor: Annotated[str | None, Query(max_length=16_384)] = None,
     window_days: Annotated[int, Query(ge=1, le=730)] = 14,
     candidate_limit: Annotated[int, Query(ge=1, le=500)] = 50,
     served_cap: Annotated[int, Query(ge=1, le=100)] = 50,
-    request_id: Annotated[str | None, Query(max_length=128)] = None,
-    request_id_camel: Annotated[str | None, Query(alias="requestId", max_length=128)] = None,
+    request_id: Annotated[
+        RequestIdText | None, Query(description="Adopted unless an X-Request-Id header is sent.")
+    ] = None,
+    request_id_camel: Annotated[
+        RequestIdText | None, Query(alias="requestId", description="Alias for request_id.")
+    ] = None,
     session_id: Id = None,
     session_id_camel: Annotated[str | None, Query(alias="sessionId", min_length=1, max_length=64)] = None,
     anonymous_id: Id = None,
@@ -135,7 +158,7 @@ async def get_recommendations(
     return JSONResponse(result.body())
 
 
-ContextId = Annotated[str, Path(max_length=32, description="A number such as 101 (legacy: ctx_101).")]
+ContextId = Annotated[ContextIdText, Path(description="A number such as 101 (legacy: ctx_101).")]
 
 
 @router.put(

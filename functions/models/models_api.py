@@ -37,7 +37,12 @@ async def put_model(
     return define_model(identity.tenant, model_id, body, model_registry())
 
 
-@router.get("/v1/models", response_model=ModelList, summary="List the tenant's models", responses=COMMON)
+@router.get(
+    "/v1/models",
+    response_model=ModelList,
+    summary="List the tenant's models",
+    responses={**COMMON, 400: {"description": "Malformed cursor"}},
+)
 async def get_models(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,

@@ -9,12 +9,20 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import Field
 
 from reco.api import build_app, lambda_handler, require_roles
 from reco.identity import Identity, Role
 from reco.recommendations.requests import body_request, url_request
 from reco.recommendations.service import ItemsRequest, recommend_items
 from reco.scenarios.url_forms import parse_url_filter, parse_url_reranking
+from reco.schemas.parameters import (
+    URL_FILTER_FORM,
+    URL_FILTER_MAX_LENGTH,
+    URL_RERANKING_FORM,
+    URL_RERANKING_MAX_LENGTH,
+    documented,
+)
 from reco.schemas.recommendation import (
     GenericItemsRequest,
     ItemsQuery,
@@ -28,6 +36,11 @@ from reco.stores.services import recommendation_services
 ROLES = (Role.ROOT, Role.MANAGER, Role.BACKEND, Role.FRONTEND)
 Id = Annotated[str, Path(min_length=1, max_length=64, description="Item or user id.")]
 OptionalId = Annotated[str | None, Query(min_length=1, max_length=64)]
+# Read by parse_url_filter / parse_url_reranking (a 400 naming the form); the document states the form.
+UrlFilter = Annotated[str, Field(max_length=URL_FILTER_MAX_LENGTH), documented(URL_FILTER_FORM, URL_FILTER_MAX_LENGTH)]
+UrlReranking = Annotated[
+    str, Field(max_length=URL_RERANKING_MAX_LENGTH), documented(URL_RERANKING_FORM, URL_RERANKING_MAX_LENGTH)
+]
 COMMON = {
     400: {"description": "WrongData: WRONG_DATA_TYPE / WRONG_OP_USE / WRONG_PARAMETER"},
     401: {"description": "Missing or invalid token"},
@@ -42,8 +55,18 @@ router = APIRouter(tags=["recommendation"])
 def url_query(
     scenario: Annotated[str | None, Query(pattern=SCENARIO_NAME_PATTERN, description="Scenario to apply.")] = None,
     amt: Annotated[int | None, Query(ge=0, le=64, description="Maximum amount of items returned.")] = None,
-    filters: Annotated[list[str] | None, Query(max_length=10, description="property:op:value, repeated.")] = None,
-    reranking: Annotated[list[str] | None, Query(max_length=10, description="property:diversity[:weight].")] = None,
+    filters: Annotated[
+        list[UrlFilter] | None,
+        Query(
+            max_length=10,
+            description="property:op:value, repeated (op any case; empty / notempty take no value, in / notin a "
+            "JSON list, the others one JSON value or plain text, ftsearch a non-empty text).",
+        ),
+    ] = None,
+    reranking: Annotated[
+        list[UrlReranking] | None,
+        Query(max_length=10, description="property:diversity[:weight], the weight above 0 and at most 100."),
+    ] = None,
     cursor: Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page.")] = None,
     skip_default_scenario: Annotated[bool, Query(description="Do not merge the default scenario.")] = False,
     exclude_rated_items: Annotated[bool | None, Query(description="Exclude items already interacted with.")] = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
+from pydantic import Field
 
 from reco.api import build_app, lambda_handler, require_roles
 from reco.identity import Identity, Role
@@ -18,6 +19,7 @@ from reco.scenarios.service import (
     set_default,
     unset_default,
 )
+from reco.schemas.parameters import METADATA_FILTER_FORM, METADATA_FILTER_MAX_LENGTH, documented
 from reco.schemas.scenarios import (
     SCENARIO_NAME_PATTERN,
     DefaultScenario,
@@ -40,6 +42,11 @@ COMMON = {
     403: {"description": "The token's roles may not do this"},
 }
 NOT_FOUND = {404: {"description": "NotFoundError: SCENARIO_NOT_FOUND"}}
+
+# Read by reco.scenarios.metadata_filters (a 400 naming the form); the document states the form.
+MetadataFilterText = Annotated[
+    str, Field(max_length=METADATA_FILTER_MAX_LENGTH), documented(METADATA_FILTER_FORM, METADATA_FILTER_MAX_LENGTH)
+]
 
 router = APIRouter(tags=["scenarios"])
 
@@ -93,8 +100,12 @@ async def list_all(
     reco_type: Annotated[RecoType | None, Query(description="Only this reco type.")] = None,
     scenario_type: Annotated[ScenarioType | None, Query(description="Only this scenario type.")] = None,
     metadata_filters: Annotated[
-        list[str] | None,
-        Query(max_length=20, description="keys.nested:op:value (op eq/lt/gt/lte/gte; \\. and \\\\ escapes); AND."),
+        list[MetadataFilterText] | None,
+        Query(
+            max_length=20,
+            description="keys.nested:op:value (op eq/lt/gt/lte/gte, any case; \\. and \\\\ escapes; the value JSON "
+            "or plain text, nested at most 32 levels); AND.",
+        ),
     ] = None,
 ) -> ScenarioList:
     return list_scenarios(

@@ -13,12 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool, Strict
 
 from reco.errors import WrongParameter
 from reco.schemas.bounds import FreeForm
+from reco.schemas.parameters import CONTEXT_ID_FORM
 from reco.schemas.scenarios import ScenarioName
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
 MAX_CONTEXT_FILTERS = 20
-CONTEXT_ID_PATTERN = re.compile(r"^(?:ctx_)?([0-9]{1,18})$")
+CONTEXT_ID_PATTERN = re.compile(CONTEXT_ID_FORM)  # what the OpenAPI document states
 PROPERTY_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 
 EntityType = Literal["User", "Item"]
@@ -27,13 +28,13 @@ Mode = Literal["single", "auto"]
 
 def context_number(text: str, parameter: str = "context_id") -> str:
     """``101`` for ``101`` or the legacy ``ctx_101``; anything else is a 400 naming the parameter."""
-    match = CONTEXT_ID_PATTERN.fullmatch(text.strip())
+    match = CONTEXT_ID_PATTERN.fullmatch(text)
     if match is None:
         raise WrongParameter(
             f"{parameter} '{text[:64]}' is not a context id: a number such as 101 (or the legacy ctx_101)",
             data={"parameter": parameter},
         )
-    return str(int(match.group(1)))
+    return str(int(text.removeprefix("ctx_")))
 
 
 # --- contexts ---------------------------------------------------------------------------------
@@ -51,6 +52,11 @@ class ExcludedViewedItems(BaseModel):
     window_days: StrictInt | None = Field(
         None, ge=1, le=730, description="Only events this recent count; null: the whole history read (1,000 events)."
     )
+
+
+def _also_boolean(schema: dict[str, Any]) -> None:
+    """The document of a field that also takes ``true`` / ``false`` (read by a before-validator)."""
+    schema["anyOf"] = [*schema.get("anyOf", []), {"type": "boolean"}]
 
 
 class ContextBody(BaseModel):
@@ -77,7 +83,9 @@ class ContextBody(BaseModel):
     )
     group_size: StrictInt = Field(3, ge=1, le=20, description="Items shown per group.")
     excluded_viewed_items: ExcludedViewedItems | None = Field(
-        None, description="Exclude items already seen; `true` is the default exclusion (viewed items)."
+        None,
+        description="Exclude items already seen; `true` is the default exclusion (viewed items), `false` none.",
+        json_schema_extra=_also_boolean,
     )
     limit: StrictInt | None = Field(None, ge=1, le=MAX_LIMIT, description="Page size when the request sets none.")
 

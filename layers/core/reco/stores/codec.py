@@ -18,6 +18,8 @@ from reco.records import Properties, PropertyValue
 
 T = TypeVar("T")
 DYNAMODB_DIGITS = Context(prec=38)
+# DynamoDB stores no non-zero number smaller in magnitude than 1e-130: such a float is stored as 0.
+DYNAMODB_SMALLEST = 1e-130
 MAX_SORT_KEY_BYTES = 1024
 MAX_CURSOR_CHARS = 4096
 # Errors that say "not now" rather than "never": the same request may succeed after a pause.
@@ -46,8 +48,14 @@ def to_dynamo(value: PropertyValue) -> Any:
         # Trailing zeros beyond 38 digits (10**40) are exact once normalised to 1E+40.
         return number.normalize(DYNAMODB_DIGITS) if len(number.as_tuple().digits) > 38 else number
     if isinstance(value, float):
-        return Decimal(str(value))  # the shortest decimal that reads back as the same float
+        return _float_to_dynamo(value)
     return list(value)
+
+
+def _float_to_dynamo(value: float) -> Decimal:
+    """The shortest decimal that reads back as the same float; 0 below DynamoDB's smallest magnitude
+    (storing 5e-261 would fail the whole write with an Underflow)."""
+    return Decimal(0) if abs(value) < DYNAMODB_SMALLEST else Decimal(str(value))
 
 
 def number_from_dynamo(value: Decimal) -> int | float:
@@ -69,7 +77,7 @@ def from_dynamo(value: Any) -> PropertyValue:
 def to_dynamo_document(value: Any) -> Any:
     """A JSON document (model params, rules, metrics, request context) as boto3 stores it."""
     if isinstance(value, float):
-        return Decimal(str(value))
+        return _float_to_dynamo(value)
     if isinstance(value, dict):
         return {k: to_dynamo_document(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
