@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from decimal import Decimal
 from typing import Any
 
@@ -76,3 +77,20 @@ def test_chat_declares_the_authorizers_401(client: TestClient) -> None:
     answer = client.post("/v1/chat", json={"message": "hi"})
     assert answer.status_code == 401
     assert "401" in client.get("/openapi.json").json()["paths"]["/v1/chat"]["post"]["responses"]
+
+
+def test_property_names_with_a_nul_keep_their_own_columns_in_the_artifact() -> None:
+    """A zip entry name ends at a NUL: 'a\\x00x' and 'a\\x00y' were both stored as 'col/a' (a warning, and
+    one column read back under another name) after a fuzzed catalog was trained on."""
+    from reco.models import ModelArtifact
+    from reco.models.text_index import column_key, column_name
+    from tests.unit.test_models_recipes import two_clusters
+
+    names = ["a\x00x", "a\x00y", "a", "%00", "b/%2F"]
+    properties = {"a0": dict.fromkeys(names, "red"), "a1": dict.fromkeys(names, "blue")}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # zipfile's "Duplicate name" warning fails the test
+        blob = ModelArtifact.train("popularity", None, two_clusters(), properties).to_bytes()
+    columns = ModelArtifact.from_bytes(blob).item_columns
+    assert {column_name(key) for key in columns if "/" not in key} == set(names)
+    assert [column_name(column_key(name)) for name in names] == names
