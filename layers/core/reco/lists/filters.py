@@ -398,13 +398,13 @@ def filters_mask(
             # The reference's own example filters on a property a catalog may not have (type!=comment):
             # no item has it, so a negative test keeps every item and a positive one none, with a warning.
             keeps = rule.op in _KEEP_ALL_WHEN_ABSENT
-            hits = np.full(mask.shape, keeps, dtype=np.bool_)
+            absent = np.full(mask.shape, keeps, dtype=np.bool_)
             if warnings is not None:
                 warnings.append(_absent_property_warning(rule, columns, keeps))
             if rule.logic == "or":
-                any_or = hits if any_or is None else any_or | hits
+                any_or = absent if any_or is None else any_or | absent
             else:
-                mask &= hits
+                mask &= absent
             continue
         name, op, value = typed_filter(rule, columns, texts)
         key = "list:" + json.dumps([name, op, value], sort_keys=True, separators=(",", ":"), default=str)

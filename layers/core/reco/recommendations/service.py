@@ -32,7 +32,7 @@ from reco.recommendations.cursor import (
 from reco.recommendations.facts import CatalogReader, EventReader, Requester, RequestFacts
 from reco.recommendations.item_properties import RECO_TYPE as ITEM_PROPERTIES_TYPE
 from reco.recommendations.item_properties import property_match_scores
-from reco.recommendations.scores import Scores
+from reco.recommendations.scores import Scores as Scores  # re-exported: the list, customer and chat plans use it
 from reco.scenarios.engine import DEFAULT_AMT, RequestCase, Resolution, resolve_scenario
 from reco.schemas.recommendation import ItemsQuery, ItemsResponse, PreviewScenario
 from reco.schemas.scenarios import Case, Scenario
