@@ -12,6 +12,7 @@ from moto import mock_aws
 from local.aws import provision_resources
 from local.demo import seed_demo
 from reco.stores.aws import reset_clients
+from tests.shop import load_shop
 
 
 @pytest.fixture(scope="package")
@@ -23,6 +24,19 @@ def demo_client(gateway: Any) -> Iterator[TestClient]:
         reset_clients()
         provision_resources()
         seed_demo()
+        with TestClient(gateway) as client:
+            yield client
+    reset_clients()
+
+
+@pytest.fixture(scope="module")
+def shop_client(gateway: Any) -> Iterator[TestClient]:
+    """A client over an in-memory AWS holding the small record shop of tests.shop (items with genre,
+    price, tags; a trained model) as tenant ``demo``: one per module, as each changes it."""
+    with mock_aws():
+        reset_clients()
+        provision_resources()
+        load_shop("demo")
         with TestClient(gateway) as client:
             yield client
     reset_clients()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -14,31 +13,21 @@ from typing import Any
 import boto3
 import pytest
 from fastapi.testclient import TestClient
-from moto import mock_aws
 
-from local.aws import provision_resources
 from local.tokens import issue_token
 from reco.chat.conversations import MAX_TURNS, Conversation, Turn
 from reco.schemas.chat import MAX_MESSAGE_CHARS
 from reco.settings import get_settings
-from reco.stores.aws import reset_clients, tenant_key
+from reco.stores.aws import tenant_key
 from reco.stores.conversations import ConversationStore, conversation_store
-from tests.shop import load_shop
 
 TENANT = "demo"
 DAY = 86_400
 
 
 @pytest.fixture(scope="module")
-def client(gateway: Any) -> Iterator[TestClient]:
-    """The small record shop of tests.shop (items with genre, price, tags; a trained model) as tenant demo."""
-    with mock_aws():
-        reset_clients()
-        provision_resources()
-        load_shop(TENANT)
-        with TestClient(gateway) as test_client:
-            yield test_client
-    reset_clients()
+def client(shop_client: TestClient) -> TestClient:
+    return shop_client
 
 
 SHOPPER = "local-user"  # the sub claim of local tokens

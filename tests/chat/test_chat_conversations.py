@@ -9,21 +9,16 @@ shopper's holds that shopper's context. Server-side tokens continue any of their
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from moto import mock_aws
 
-from local.aws import provision_resources
 from local.tokens import issue_token
 from reco.schemas.chat import ChatEventIn
-from reco.stores.aws import reset_clients
 from reco.stores.conversations import conversation_store
 from tests.http.test_gateway import signed, valid_claims
-from tests.shop import load_shop
 
 TENANT = "demo"
 ALICE, BOB = "alice", "bob"  # two shoppers' browser tokens (their sub claims)
@@ -35,14 +30,8 @@ TIMESTAMP_RULE = (
 
 
 @pytest.fixture(scope="module")
-def client(gateway: Any) -> Iterator[TestClient]:
-    with mock_aws():
-        reset_clients()
-        provision_resources()
-        load_shop(TENANT)
-        with TestClient(gateway) as test_client:
-            yield test_client
-    reset_clients()
+def client(shop_client: TestClient) -> TestClient:
+    return shop_client
 
 
 def post(client: TestClient, body: dict[str, Any], subject: str = ALICE, role: str = "frontend") -> Any:

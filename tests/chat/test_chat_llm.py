@@ -16,18 +16,14 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 from botocore.stub import ANY, Stubber
 from fastapi.testclient import TestClient
-from moto import mock_aws
 
 import chat_api
-from local.aws import provision_resources
 from local.tokens import issue_token
 from reco.chat.service import ChatServices
-from reco.stores.aws import reset_clients
 from reco.stores.bedrock import BedrockChatModel
 from reco.stores.catalog import catalog_store
 from reco.stores.conversations import conversation_store
 from reco.stores.services import chat_services, recommendation_services
-from tests.shop import load_shop
 
 TENANT = "demo"
 MODEL_ID = "anthropic.claude-3-haiku-20240307-v1:0"
@@ -57,14 +53,8 @@ class LastMessage:
 
 
 @pytest.fixture(scope="module")
-def client(gateway: Any) -> Iterator[TestClient]:
-    with mock_aws():
-        reset_clients()
-        provision_resources()
-        load_shop(TENANT)
-        with TestClient(gateway) as test_client:
-            yield test_client
-    reset_clients()
+def client(shop_client: TestClient) -> TestClient:
+    return shop_client
 
 
 @pytest.fixture
