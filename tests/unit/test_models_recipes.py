@@ -159,7 +159,7 @@ def test_params_are_resolved_and_validated() -> None:
     assert resolve_params("als", {"regularization": 1})["regularization"] == 1.0
     assert resolve_params("trending", None) == {"half_life_days": 7.0}
     assert resolve_params("popularity", {}) == {}
-    with pytest.raises(ValueError, match=r"unknown recipe 'svd'; allowed: als, ease, item_knn, popularity, trending"):
+    with pytest.raises(ValueError, match=r"unknown recipe 'svd'; allowed: als, ease, item_knn, popularity, sequential_rules, session_knn, trending"):
         resolve_params("svd", {})
     with pytest.raises(ValueError, match=r"unknown als param 'factor'; allowed params: alpha, cg_steps, factors"):
         resolve_params("als", {"factor": 8})

@@ -10,7 +10,9 @@ from reco.models.ease import EASE
 from reco.models.interactions import CSR, Interactions
 from reco.models.knn import ItemKNN
 from reco.models.popularity import Popularity, Trending
-from reco.models.recipes import RECIPES, fit_recipe, resolve_params
+from reco.models.recipes import RECIPES, SESSION_RECIPES, fit_recipe, resolve_params
+from reco.models.sequential_rules import SequentialRules
+from reco.models.session_knn import SessionKNN
 from reco.models.text_index import TextIndex, build_text_index, tokenize
 from reco.models.topk import top_k
 
@@ -20,6 +22,7 @@ __all__ = [
     "CSR",
     "EASE",
     "RECIPES",
+    "SESSION_RECIPES",
     "BM25Index",
     "History",
     "Interactions",
@@ -28,6 +31,8 @@ __all__ = [
     "ModelArtifact",
     "Popularity",
     "Recommender",
+    "SequentialRules",
+    "SessionKNN",
     "TextIndex",
     "Trending",
     "build_bm25_index",

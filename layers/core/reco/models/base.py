@@ -29,6 +29,13 @@ class Recommender(ABC):
     DEFAULT_PARAMS: ClassVar[dict[str, Any]]
     # Inclusive (low, high) bounds of numeric params, checked by ``recipes.resolve_params``.
     PARAM_RANGES: ClassVar[dict[str, tuple[float, float]]] = {}
+    # Allowed values of string params, checked by ``recipes.resolve_params``.
+    PARAM_CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {}
+    # Values automatic tuning tries per param (``reco.training.tuning``); params not named keep their default.
+    SEARCH_SPACE: ClassVar[dict[str, tuple[Any, ...]]] = {}
+    # Whether the order of a history matters (session recipes): histories are then passed oldest first and
+    # scored as sequences (see ``clean_sequence``) rather than as sets.
+    ORDERED_HISTORY: ClassVar[bool] = False
     # Whether the model keeps each training user's history (needed to score known users and to
     # combine a stored history with a fresh one); popularity recipes do not.
     KEEPS_HISTORY: ClassVar[bool] = True
@@ -64,10 +71,12 @@ class Recommender(ABC):
         """Scores of every item for a history folded in at request time: float32 (n_items,).
 
         Unknown items (rows outside the catalog, such as -1 from an id lookup) are dropped and
-        repeated items have their weights summed.
+        repeated items have their weights summed. Histories are passed oldest first: recipes with
+        ``ORDERED_HISTORY`` score them as sequences (``clean_sequence``), the others as sets.
         """
-        rows, summed = self.clean_history(items, weights)
-        return np.asarray(self._score_history(rows, summed), dtype=np.float32).reshape(self.n_items)
+        clean = self.clean_sequence if self.ORDERED_HISTORY else self.clean_history
+        rows, cleaned = clean(items, weights)
+        return np.asarray(self._score_history(rows, cleaned), dtype=np.float32).reshape(self.n_items)
 
     @abstractmethod
     def _score_users(self, user_rows: I64) -> F32: ...
@@ -86,6 +95,18 @@ class Recommender(ABC):
         unique, inverse = np.unique(rows[known], return_inverse=True)
         summed = np.bincount(inverse.reshape(-1), weights=w[known], minlength=len(unique))
         return unique.astype(np.int64), summed.astype(np.float32)
+
+    def clean_sequence(self, items: npt.ArrayLike, weights: npt.ArrayLike) -> tuple[I64, F32]:
+        """A history kept in its order (oldest first): unknown rows and weightless events dropped, and an item
+        seen more than once kept at its latest position with its weights summed."""
+        rows = np.asarray(items, dtype=np.int64).reshape(-1)
+        w = np.broadcast_to(np.asarray(weights, dtype=np.float32).reshape(-1), rows.shape)
+        known = (rows >= 0) & (rows < self.n_items) & (w > 0)
+        rows, w = rows[known], w[known]
+        unique, reversed_first, inverse = np.unique(rows[::-1], return_index=True, return_inverse=True)
+        summed = np.bincount(inverse.reshape(-1), weights=w[::-1], minlength=len(unique))
+        order = np.argsort(len(rows) - 1 - reversed_first, kind="stable")  # by each item's latest position
+        return unique[order].astype(np.int64), summed[order].astype(np.float32)
 
     # --- ranking --------------------------------------------------------------------------
 

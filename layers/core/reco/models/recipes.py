@@ -16,6 +16,8 @@ from reco.models.ease import EASE
 from reco.models.interactions import Interactions
 from reco.models.knn import ItemKNN
 from reco.models.popularity import Popularity, Trending
+from reco.models.sequential_rules import SequentialRules
+from reco.models.session_knn import SessionKNN
 
 RECIPES: dict[str, type[Recommender]] = {
     "popularity": Popularity,
@@ -23,7 +25,11 @@ RECIPES: dict[str, type[Recommender]] = {
     "item_knn": ItemKNN,
     "als": ALS,
     "ease": EASE,
+    "session_knn": SessionKNN,
+    "sequential_rules": SequentialRules,
 }
+# Recipes that read a history as a sequence: made for sessions (next click), usable for users too.
+SESSION_RECIPES = frozenset(name for name, cls in RECIPES.items() if cls.ORDERED_HISTORY)
 
 
 def _type_name(value: Any) -> str:
@@ -71,6 +77,11 @@ def resolve_params(recipe: str, params: Mapping[str, Any] | None) -> dict[str, A
     resolved = dict(cls.DEFAULT_PARAMS)
     for key, value in given.items():
         resolved[key] = _coerce(recipe, key, value, cls.DEFAULT_PARAMS[key])
+        choices = cls.PARAM_CHOICES.get(key)
+        if choices is not None:
+            if resolved[key] not in choices:
+                raise ValueError(f"{recipe} param {key!r} must be one of {', '.join(choices)}, got {value!r}")
+            continue
         low, high = cls.PARAM_RANGES.get(key, (float("-inf"), float("inf")))
         if not isinstance(resolved[key], bool) and not low <= resolved[key] <= high:
             raise ValueError(f"{recipe} param {key!r} must be between {low:g} and {high:g}, got {value!r}")

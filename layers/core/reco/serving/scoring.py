@@ -38,7 +38,10 @@ def score_candidates(
     """
     user_row = artifact.user_row(USER_PREFIX + user_id) if user_id is not None else None
     data_until = float(artifact.metadata.get("data_until", 0.0))
-    fresh = [e for e in events if user_row is None or e.timestamp.timestamp() > data_until]
+    # Oldest first: session recipes read the history as a sequence (the newest click counts most).
+    fresh = sorted(
+        (e for e in events if user_row is None or e.timestamp.timestamp() > data_until), key=lambda e: e.timestamp
+    )
     weights_table = artifact.metadata.get("event_weights", {})
     weights = np.fromiter((event_weight(e.type, e.value, weights_table) for e in fresh), np.float32, len(fresh))
     items = artifact.item_rows([e.item_id for e in fresh])

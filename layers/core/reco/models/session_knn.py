@@ -1,0 +1,131 @@
+"""Session-based kNN, V-SKNN of Ludewig & Jannach, "Evaluation of session-based recommendation algorithms" (2018).
+
+For the current session s (items oldest first):
+
+1. candidate neighbours: training sessions sharing an item with s; of those, the ``sample_size``
+   most recent (by their newest event) are kept;
+2. similarity: sim(s, n) = Σ_{i ∈ s ∩ n} pos(i) · idf(i)^[idf_weighting], where pos weighs the newest
+   items of s most (``weighting``) and idf(i) = log(n_sessions / n_sessions holding i);
+3. the ``neighbors`` most similar sessions vote: score(j) = Σ_{n ∋ j} sim(s, n) · decay(n), where
+   decay (``score_weighting``) shrinks the vote of a neighbour whose newest shared item lies further
+   back in s (1 / steps for ``div``).
+
+The artifact holds the training sequences, an item → sessions index ordered newest first (so the
+most recent ``sample_size`` sessions of each item are a prefix) and the idf vector. A request reads
+at most ``sample_size`` postings per history item and the items of the sampled sessions: no loop over
+the catalog or over sessions in Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+
+from reco.models.interactions import F32, I32, I64, Interactions
+from reco.models.sequences import (
+    DISTANCE_WEIGHTINGS,
+    POSITION_WEIGHTINGS,
+    SessionRecommender,
+    distance_weights,
+    position_weights,
+)
+from reco.models.topk import top_k
+
+
+class SessionKNN(SessionRecommender):
+    """V-SKNN: the items of the most similar recent sessions, weighted by similarity and recency of the match."""
+
+    recipe: ClassVar[str] = "session_knn"
+    DEFAULT_PARAMS: ClassVar[dict[str, Any]] = {
+        "neighbors": 100,
+        "sample_size": 1000,
+        "weighting": "linear",
+        "score_weighting": "div",
+        "idf_weighting": True,
+    }
+    PARAM_RANGES: ClassVar[dict[str, tuple[float, float]]] = {"neighbors": (1, 5_000), "sample_size": (1, 50_000)}
+    PARAM_CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "weighting": POSITION_WEIGHTINGS,
+        "score_weighting": DISTANCE_WEIGHTINGS,
+    }
+    SEARCH_SPACE: ClassVar[dict[str, tuple[Any, ...]]] = {
+        "neighbors": (50, 100, 200, 500),
+        "sample_size": (500, 1000, 2500),
+        "weighting": ("linear", "quadratic", "same"),
+        "score_weighting": ("div", "linear", "same"),
+        "idf_weighting": (True, False),
+    }
+
+    def __init__(self, params: Mapping[str, Any] | None = None) -> None:
+        super().__init__(params)
+        self.postings_indptr: npt.NDArray[np.int64] = np.zeros(1, dtype=np.int64)
+        self.postings: I32 = np.zeros(0, dtype=np.int32)
+        self.idf: F32 = np.zeros(0, dtype=np.float32)
+
+    def _fit_sequences(self, interactions: Interactions) -> None:
+        sequences, n = self.sequences, self.n_items
+        rows = sequences.row_ids()
+        items = sequences.items.astype(np.int64)
+        # Each item's sessions, newest first (ties by row, for determinism).
+        order = np.lexsort((rows, -sequences.last_time[rows], items))
+        self.postings = rows[order].astype(np.int32)
+        counts = np.bincount(items, minlength=n)
+        self.postings_indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        n_sessions = max(sequences.n_rows, 1)
+        idf = np.zeros(n, dtype=np.float64)
+        held = counts > 0
+        idf[held] = np.log(n_sessions / counts[held])
+        self.idf = idf.astype(np.float32)
+
+    def _neighbour_candidates(self, items: I64, exclude_row: int) -> I64:
+        """The ``sample_size`` most recent sessions holding one of ``items`` (without ``exclude_row``)."""
+        sample = int(self.params["sample_size"])
+        starts = self.postings_indptr[items]
+        # A prefix of sample + 1 per item: enough for the most recent ``sample`` overall, even if one is excluded.
+        lengths = np.minimum(self.postings_indptr[items + 1] - starts, sample + 1)
+        offsets = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        candidates = np.unique(self.postings[np.repeat(starts, lengths) + offsets].astype(np.int64))
+        candidates = candidates[candidates != exclude_row]
+        if len(candidates) > sample:
+            recency = self.sequences.last_time[candidates]
+            candidates = candidates[np.lexsort((candidates, -recency))[:sample]]
+        return candidates
+
+    def _score_sequence(self, items: I64, exclude_row: int = -1) -> F32:
+        n_items, length = self.n_items, len(items)
+        scores = np.zeros(n_items, dtype=np.float32)
+        if length == 0:
+            return scores
+        candidates = self._neighbour_candidates(items, exclude_row)
+        if len(candidates) == 0:
+            return scores
+        weights = position_weights(length, str(self.params["weighting"]))
+        if self.params["idf_weighting"]:
+            weights = weights * self.idf[items]
+        in_session = np.zeros(n_items, dtype=np.float32)
+        in_session[items] = weights
+        member_items, owner = self.sequences.gather(candidates)
+        similarity = np.bincount(owner, weights=in_session[member_items], minlength=len(candidates))
+        chosen, sims = top_k(similarity.astype(np.float32), int(self.params["neighbors"]), similarity <= 0)
+        if len(chosen) == 0:
+            return scores
+        # Steps back from the session's end of each session item: 1 for the newest.
+        steps = np.zeros(n_items, dtype=np.int64)
+        steps[items] = length - np.arange(length)
+        chosen_items, chosen_owner = self.sequences.gather(candidates[chosen])
+        shared = steps[chosen_items]
+        nearest = np.full(len(chosen), np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(nearest, chosen_owner[shared > 0], shared[shared > 0])
+        votes = sims * distance_weights(nearest, str(self.params["score_weighting"]))
+        return np.bincount(chosen_items, weights=votes[chosen_owner], minlength=n_items).astype(np.float32)
+
+    def _statistics_arrays(self) -> dict[str, npt.NDArray[Any]]:
+        return {"postings/indptr": self.postings_indptr, "postings/rows": self.postings, "idf": self.idf}
+
+    def _load_statistics(self, arrays: Mapping[str, npt.NDArray[Any]]) -> None:
+        self.postings_indptr = np.asarray(arrays["postings/indptr"], dtype=np.int64)
+        self.postings = np.asarray(arrays["postings/rows"], dtype=np.int32)
+        self.idf = np.asarray(arrays["idf"], dtype=np.float32)
