@@ -113,6 +113,12 @@ class ALS(Recommender):
         "cg_steps": (1, 50),
         "random_state": (0, 2**32 - 1),
     }
+    SEARCH_SPACE: ClassVar[dict[str, tuple[Any, ...]]] = {
+        "factors": (16, 32, 64, 128),
+        "regularization": (1.0, 5.0, 20.0, 50.0, 100.0),
+        "alpha": (0.5, 1.0, 2.0, 5.0, 10.0),
+        "iterations": (10, 15, 25),
+    }
 
     def __init__(self, params: Mapping[str, Any] | None = None) -> None:
         super().__init__(params)

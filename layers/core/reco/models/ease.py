@@ -27,6 +27,7 @@ class EASE(Recommender):
     recipe: ClassVar[str] = "ease"
     DEFAULT_PARAMS: ClassVar[dict[str, Any]] = {"l2": 500.0, "binary": True, "max_items": 8_000}
     PARAM_RANGES: ClassVar[dict[str, tuple[float, float]]] = {"l2": (1e-6, 1e9), "max_items": (1, 100_000)}
+    SEARCH_SPACE: ClassVar[dict[str, tuple[Any, ...]]] = {"l2": (50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0)}
 
     def __init__(self, params: Mapping[str, Any] | None = None) -> None:
         super().__init__(params)

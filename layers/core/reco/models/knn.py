@@ -29,6 +29,10 @@ class ItemKNN(Recommender):
     recipe: ClassVar[str] = "item_knn"
     DEFAULT_PARAMS: ClassVar[dict[str, Any]] = {"neighbors": 100, "shrink": 0.0, "binary": True}
     PARAM_RANGES: ClassVar[dict[str, tuple[float, float]]] = {"neighbors": (1, 10_000), "shrink": (0.0, 1e6)}
+    SEARCH_SPACE: ClassVar[dict[str, tuple[Any, ...]]] = {
+        "neighbors": (20, 50, 100, 200, 400),
+        "shrink": (0.0, 10.0, 50.0, 200.0),
+    }
 
     def __init__(self, params: Mapping[str, Any] | None = None) -> None:
         super().__init__(params)
