@@ -1,13 +1,15 @@
-"""The session protocol (reco.session_evaluation): split, predictions, HR/MRR by hand, sampling."""
+"""The session protocol (reco.session_evaluation): split, predictions, HR/MRR by hand, sampling, and the CLI."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import pytest
 
+from reco.cli import main
 from reco.datasets import Ratings
 from reco.models import fit_recipe
 from reco.models.base import Arrays, Recommender
@@ -174,3 +176,47 @@ def test_quality_table_over_ratings_read_as_sequences() -> None:
     assert 0.0 <= rows[0]["mrr@5"] <= rows[0]["hr@5"] <= 1.0 and rows[0]["ms_per_prediction"] >= 0.0
     table = format_session_table(rows, ks=(5,))
     assert table.splitlines()[0].split()[:3] == ["recipe", "hr@5", "mrr@5"] and "sequential_rules" in table
+
+
+def write_paths_as_ml100k(folder: Path, paths: list[str]) -> None:
+    """A MovieLens 100K folder where user u rated the items of paths[u - 1] with 5s, in order, a user after another."""
+    folder.mkdir()
+    lines, clock = [], 881250949
+    for user, path in enumerate(paths, start=1):
+        for item in path:
+            clock += 1
+            lines.append(f"{user}\t{item}\t5\t{clock}\n")
+    (folder / "u.data").write_text("".join(lines))
+    (folder / "u.genre").write_text("unknown|0\nAction|1\n\n")
+    (folder / "u.item").write_text("".join(f"{i}|Movie {i} (1995)|01-Jan-1995||http://x|0|1\n" for i in "1234"))
+
+
+def test_cli_session_protocol_on_a_movielens_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_paths_as_ml100k(tmp_path / "ml", ["123"] * 6)  # users 5 and 6 are tested: 2 + 2 predictions
+    argv = ["evaluate", "--movielens", str(tmp_path / "ml"), "--protocol", "session", "--recipes", "sequential_rules"]
+    assert main([*argv, "--k", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "2 test sessions, 4 predictions"
+    assert lines[1].split()[:3] == ["recipe", "hr@1", "mrr@1"]
+    assert lines[2].split()[:3] == ["sequential_rules", "1.0000", "1.0000"]
+    assert main(["evaluate", "--movielens", str(tmp_path / "ml"), "--max-predictions", "5"]) == 2
+    assert "add --protocol session" in capsys.readouterr().err
+
+
+@pytest.mark.store_contract
+def test_cli_session_protocol_over_the_stored_events(
+    aws: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_paths_as_ml100k(tmp_path / "ml", ["123", "123", "123", "123", "234", "123"])
+    assert main(["--tenant", "films", "import-movielens", str(tmp_path / "ml")]) == 0
+    assert main(["--tenant", "films", "train", "knn", "--recipe", "item_knn"]) == 0
+    capsys.readouterr()
+    argv = ["--tenant", "films", "evaluate", "knn", "--protocol", "session", "--k", "1,2"]
+    assert main([*argv, "--recipes", "item_knn,sequential_rules"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "18 events, 2 test sessions, 4 predictions"
+    assert lines[1].split()[:5] == ["recipe", "hr@1", "mrr@1", "hr@2", "mrr@2"]
+    rules = next(line.split() for line in lines[2:] if line.startswith("sequential_rules"))
+    # 1 -> 2 and 2 -> 3 are learnt; 4 never is (user 5's path 2, 3, 4 is tested): three of four at rank 1.
+    assert rules[1:3] == ["0.7500", "0.7500"]
+    assert any(line.startswith("item_knn") for line in lines[2:])

@@ -129,11 +129,30 @@ def _parser() -> argparse.ArgumentParser:
         help="define the model with this recipe first (if it does not exist)",
     )
 
-    evaluate = commands.add_parser("evaluate", help="Recall@K / NDCG@K / coverage on a per-user time split")
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="offline quality: Recall@K / NDCG@K / coverage on a per-user time split, or HR@K / MRR@K of the next "
+        "event in the newest sessions",
+    )
     evaluate.add_argument("model", nargs="?", help="a defined model (its recipe, params and event weights)")
     evaluate.add_argument("--k", default="10,20", help="comma-separated cut-offs (default 10,20)")
     evaluate.add_argument("--recipes", help="comma-separated recipes to compare, or 'all' (default: the model's)")
     evaluate.add_argument("--movielens", help="evaluate on a MovieLens folder directly (no import needed)")
+    evaluate.add_argument(
+        "--protocol",
+        choices=["user", "session"],
+        default="user",
+        help="user (default): each user's newest 20%% of events held out, the rest of the catalog ranked once: "
+        "Recall@K, NDCG@K, coverage@K. session: each row (a user's events, an anonymous session's; MovieLens: a "
+        "user's ratings >= 4) read as a time-ordered session, the newest 20%% held out whole; after each of their "
+        "events the next one is predicted, their items excluded: HR@K, MRR@K",
+    )
+    evaluate.add_argument(
+        "--max-predictions",
+        type=int,
+        metavar="N",
+        help="session protocol: evaluate a seeded sample of test sessions with about N predictions (default: all)",
+    )
     return parser
 
 

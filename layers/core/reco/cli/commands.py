@@ -25,6 +25,12 @@ from reco.models import RECIPES, fit_recipe, resolve_params
 from reco.records import IngestResult
 from reco.registry import ModelRecord
 from reco.schemas.models import DEFAULT_EVENT_WEIGHTS
+from reco.session_evaluation import (
+    describe_sessions,
+    format_session_table,
+    sequences_from_ratings,
+    session_quality_table,
+)
 from reco.settings import get_settings
 from reco.stores import catalog_store, event_store, model_registry
 from reco.stores.services import training_services
@@ -160,9 +166,20 @@ def train(args: argparse.Namespace) -> int:
 
 def evaluate(args: argparse.Namespace) -> int:
     ks = [int(k) for k in args.k.split(",") if k.strip()]
+    sessions = args.protocol == "session"
+    if args.max_predictions is not None and not sessions:
+        raise ValueError("--max-predictions samples the session protocol: add --protocol session")
     if args.movielens:
         recipes = list(RECIPES) if args.recipes in (None, "all") else args.recipes.split(",")
-        print(format_table(quality_table(read_movielens(args.movielens), recipes, ks), ks))
+        ratings = read_movielens(args.movielens)
+        if sessions:
+            rows = session_quality_table(
+                sequences_from_ratings(ratings), recipes, ks, max_predictions=args.max_predictions
+            )
+            print(describe_sessions(rows))
+            print(format_session_table(rows, ks))
+        else:
+            print(format_table(quality_table(ratings, recipes, ks), ks))
         return 0
     if not args.model:
         raise ValueError("give a MODEL, or --movielens DIR")
@@ -172,12 +189,18 @@ def evaluate(args: argparse.Namespace) -> int:
     items = [item.id for item in catalog_store().iter_items(args.tenant)]
     events = progress(event_store().iter_events(args.tenant), desc="events")
     interactions = build_interactions(events, record.event_weights, items)
-    train_part, test = split_by_time(interactions)
     names = (
         [record.recipe]
         if args.recipes is None
         else (list(RECIPES) if args.recipes == "all" else args.recipes.split(","))
     )
+    if sessions:
+        wanted = {name: record.params if name == record.recipe else None for name in names}
+        table = session_quality_table(interactions, wanted, ks, max_predictions=args.max_predictions)
+        print(f"{interactions.n_events} events, {describe_sessions(table)}")
+        print(format_session_table(table, ks))
+        return 0
+    train_part, test = split_by_time(interactions)
     rows = []
     for name in names:
         params = resolve_params(name, record.params if name == record.recipe else None)
