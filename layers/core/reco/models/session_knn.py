@@ -45,8 +45,15 @@ class SessionKNN(SessionRecommender):
         "weighting": "linear",
         "score_weighting": "div",
         "idf_weighting": True,
+        "session_items": 20,
+        "neighbor_window": 5.0,
     }
-    PARAM_RANGES: ClassVar[dict[str, tuple[float, float]]] = {"neighbors": (1, 5_000), "sample_size": (1, 50_000)}
+    PARAM_RANGES: ClassVar[dict[str, tuple[float, float]]] = {
+        "neighbors": (1, 5_000),
+        "sample_size": (1, 50_000),
+        "session_items": (1, 1_000),
+        "neighbor_window": (0.0, 1e6),
+    }
     PARAM_CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
         "weighting": POSITION_WEIGHTINGS,
         "score_weighting": DISTANCE_WEIGHTINGS,
@@ -64,9 +71,11 @@ class SessionKNN(SessionRecommender):
         self.postings_indptr: npt.NDArray[np.int64] = np.zeros(1, dtype=np.int64)
         self.postings: I32 = np.zeros(0, dtype=np.int32)
         self.idf: F32 = np.zeros(0, dtype=np.float32)
+        self._keys: npt.NDArray[np.int64] | None = None
 
     def _fit_sequences(self, interactions: Interactions) -> None:
         sequences, n = self.sequences, self.n_items
+        self._keys = None
         rows = sequences.row_ids()
         items = sequences.items.astype(np.int64)
         # Each item's sessions, newest first (ties by row, for determinism).
@@ -95,6 +104,7 @@ class SessionKNN(SessionRecommender):
         return candidates
 
     def _score_sequence(self, items: I64, exclude_row: int = -1) -> F32:
+        items = items[-int(self.params["session_items"]) :]
         n_items, length = self.n_items, len(items)
         scores = np.zeros(n_items, dtype=np.float32)
         if length == 0:
@@ -105,10 +115,15 @@ class SessionKNN(SessionRecommender):
         weights = position_weights(length, str(self.params["weighting"]))
         if self.params["idf_weighting"]:
             weights = weights * self.idf[items]
-        in_session = np.zeros(n_items, dtype=np.float32)
-        in_session[items] = weights
-        member_items, owner = self.sequences.gather(candidates)
-        similarity = np.bincount(owner, weights=in_session[member_items], minlength=len(candidates))
+        # Which candidate holds which session item: one binary search per (candidate, item) pair in the
+        # sorted (row, item) keys, rather than reading every candidate's whole sequence.
+        # Candidates and items in ascending order make the queries ascending: searchsorted is far faster so.
+        candidates = np.sort(candidates)
+        by_item = np.argsort(items)
+        pairs = candidates[:, None] * n_items + items[by_item][None, :]
+        keys = self._membership_keys()
+        found = keys[np.minimum(np.searchsorted(keys, pairs.reshape(-1)), len(keys) - 1)].reshape(pairs.shape) == pairs
+        similarity = found.astype(np.float32) @ weights[by_item]
         chosen, sims = top_k(similarity.astype(np.float32), int(self.params["neighbors"]), similarity <= 0)
         if len(chosen) == 0:
             return scores
@@ -120,12 +135,29 @@ class SessionKNN(SessionRecommender):
         nearest = np.full(len(chosen), np.iinfo(np.int64).max, dtype=np.int64)
         np.minimum.at(nearest, chosen_owner[shared > 0], shared[shared > 0])
         votes = sims * distance_weights(nearest, str(self.params["score_weighting"]))
-        return np.bincount(chosen_items, weights=votes[chosen_owner], minlength=n_items).astype(np.float32)
+        weights_in_neighbor = votes[chosen_owner]
+        window = float(self.params["neighbor_window"])
+        if window > 0:
+            # Items near the shared item in the neighbour's own path vote more: exp(-|Δposition| / window).
+            starts = np.concatenate([[0], np.cumsum(np.bincount(chosen_owner, minlength=len(chosen)))[:-1]])
+            position = np.arange(len(chosen_items)) - starts[chosen_owner]
+            anchor = np.zeros(len(chosen), dtype=np.int64)
+            is_anchor = (shared > 0) & (shared == nearest[chosen_owner])
+            anchor[chosen_owner[is_anchor]] = position[is_anchor]
+            weights_in_neighbor = weights_in_neighbor * np.exp(-np.abs(position - anchor[chosen_owner]) / window)
+        return np.bincount(chosen_items, weights=weights_in_neighbor, minlength=n_items).astype(np.float32)
+
+    def _membership_keys(self) -> npt.NDArray[np.int64]:
+        """row · n_items + item of every (training row, item) pair, sorted; derived once per loaded model."""
+        if self._keys is None:
+            self._keys = np.sort(self.sequences.row_ids() * max(self.n_items, 1) + self.sequences.items)
+        return self._keys
 
     def _statistics_arrays(self) -> dict[str, npt.NDArray[Any]]:
         return {"postings/indptr": self.postings_indptr, "postings/rows": self.postings, "idf": self.idf}
 
     def _load_statistics(self, arrays: Mapping[str, npt.NDArray[Any]]) -> None:
+        self._keys = None
         self.postings_indptr = np.asarray(arrays["postings/indptr"], dtype=np.int64)
         self.postings = np.asarray(arrays["postings/rows"], dtype=np.int32)
         self.idf = np.asarray(arrays["idf"], dtype=np.float32)
