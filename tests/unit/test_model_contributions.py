@@ -65,10 +65,10 @@ def brute_matrix(model: Recommender, items: list[int], weights: list[float], row
             for j, row in enumerate(rows):
                 out[i, j] = (1.0 if model.params["binary"] else weight) * float(model.weights[item, row])
     elif isinstance(model, ItemKNN):
-        for i, (item, weight) in enumerate(zip(items, weights, strict=True)):
-            kept = {int(n): float(s) for n, s in zip(model.neighbors[item], model.similarities[item], strict=True)}
-            for j, row in enumerate(rows):
-                out[i, j] = (1.0 if model.params["binary"] else weight) * kept.get(row, 0.0)
+        for j, row in enumerate(rows):  # a candidate sums over its own kept neighbours (textbook item-kNN)
+            kept = {int(n): float(s) for n, s in zip(model.neighbors[row], model.similarities[row], strict=True)}
+            for i, (item, weight) in enumerate(zip(items, weights, strict=True)):
+                out[i, j] = (1.0 if model.params["binary"] else weight) * kept.get(item, 0.0)
     elif isinstance(model, ALS):
         y = model.item_factors.astype(np.float64)
         a = y.T @ y + float(model.params["regularization"]) * np.eye(y.shape[1])
@@ -126,18 +126,49 @@ def test_contributions_sum_to_the_scores_and_match_brute_force(name: str, user_r
     np.testing.assert_array_equal(matrix[:, -2:], matrix[:, :2])  # repeated rows
 
 
-def test_knn_zeroes_rows_outside_the_kept_neighbours() -> None:
+def test_knn_a_history_item_counts_only_for_the_rows_that_keep_it() -> None:
     model = MODELS["knn_weighted"]
     assert isinstance(model, ItemKNN)
     item = 3
-    kept = model.neighbors[item]
-    others = np.setdiff1d(np.arange(model.n_items), kept)
-    answer = model.contributions(None, ([item], [2.0]), np.concatenate([kept, others]))
+    keepers = np.flatnonzero((model.neighbors == item).any(axis=1))  # rows with item among their neighbours
+    others = np.setdiff1d(np.arange(model.n_items), keepers)
+    assert len(keepers) and len(others)
+    answer = model.contributions(None, ([item], [2.0]), np.concatenate([keepers, others]))
     assert answer is not None
     items, matrix = answer
     assert items.tolist() == [item]
-    np.testing.assert_allclose(matrix[0, : len(kept)], 2.0 * model.similarities[item], rtol=1e-6)
-    assert not matrix[0, len(kept) :].any()
+    expected = 2.0 * model.similarities[model.neighbors == item]  # row-major: one value per keeper, in order
+    np.testing.assert_allclose(matrix[0, : len(keepers)], expected, rtol=1e-6)
+    assert not matrix[0, len(keepers) :].any()
+    np.testing.assert_allclose(model.user_scores(None, ([item], [2.0]))[keepers], expected, rtol=1e-6)
+
+
+def test_knn_scores_each_candidate_over_its_own_top_neighbours() -> None:
+    """Textbook item-kNN: score(j) = Σ w_i·sim(i, j) over i in the history and in j's top K, whatever i's own list."""
+    for name in ("knn_binary", "knn_weighted"):
+        model = MODELS[name]
+        assert isinstance(model, ItemKNN)
+        items, weights = model.clean_history(*random_history(3, model.n_items))
+        w = np.ones_like(weights) if model.params["binary"] else weights
+        dense = np.zeros((model.n_items, model.n_items))  # dense[i, j] = sim(i, j) when i is kept by j
+        dense[model.neighbors, np.arange(model.n_items)[:, None]] = model.similarities
+        want = w @ dense[items]
+        np.testing.assert_allclose(model.user_scores(None, (items, weights)), want, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            model.candidate_scores(None, (items, weights), np.arange(model.n_items)), want, rtol=1e-5, atol=1e-6
+        )
+        assert model.user_items is not None
+        x = model.user_items.dense_rows(0, model.n_users)
+        x = (x > 0).astype(np.float64) if model.params["binary"] else x.astype(np.float64)
+        np.testing.assert_allclose(model.score_users(np.arange(model.n_users)), x @ dense, rtol=1e-5, atol=1e-5)
+
+
+def test_knn_similar_items_are_the_items_own_neighbours() -> None:
+    model = MODELS["knn_binary"]
+    assert isinstance(model, ItemKNN)
+    scores = model.similar_scores(4)
+    np.testing.assert_array_equal(scores[model.neighbors[4]], model.similarities[4])
+    assert not np.delete(scores, model.neighbors[4]).any()
 
 
 @pytest.mark.parametrize("name", ["ease_binary", "ease_weighted", "knn_binary", "knn_weighted"])
