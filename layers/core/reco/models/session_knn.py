@@ -69,7 +69,8 @@ class SessionKNN(SessionRecommender):
     def __init__(self, params: Mapping[str, Any] | None = None) -> None:
         super().__init__(params)
         self.postings_indptr: npt.NDArray[np.int64] = np.zeros(1, dtype=np.int64)
-        self.postings: I32 = np.zeros(0, dtype=np.int32)
+        self.postings: I32 = np.zeros(0, dtype=np.int32)  # recency ranks of each item's sessions, ascending
+        self.rank_rows: I32 = np.zeros(0, dtype=np.int32)  # the session of each recency rank (0 = newest)
         self.idf: F32 = np.zeros(0, dtype=np.float32)
         self._keys: npt.NDArray[np.int64] | None = None
 
@@ -78,9 +79,13 @@ class SessionKNN(SessionRecommender):
         self._keys = None
         rows = sequences.row_ids()
         items = sequences.items.astype(np.int64)
-        # Each item's sessions, newest first (ties by row, for determinism).
-        order = np.lexsort((rows, -sequences.last_time[rows], items))
-        self.postings = rows[order].astype(np.int32)
+        # Sessions ranked by recency (0 = newest, ties by row); each item's postings hold the ranks of its
+        # sessions in ascending order, so the newest sessions of a set of items are the smallest ranks.
+        self.rank_rows = np.lexsort((np.arange(sequences.n_rows), -sequences.last_time)).astype(np.int32)
+        rank_of = np.empty(sequences.n_rows, dtype=np.int64)
+        rank_of[self.rank_rows] = np.arange(sequences.n_rows)
+        order = np.lexsort((rank_of[rows], items))
+        self.postings = rank_of[rows][order].astype(np.int32)
         counts = np.bincount(items, minlength=n)
         self.postings_indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         n_sessions = max(sequences.n_rows, 1)
@@ -96,12 +101,11 @@ class SessionKNN(SessionRecommender):
         # A prefix of sample + 1 per item: enough for the most recent ``sample`` overall, even if one is excluded.
         lengths = np.minimum(self.postings_indptr[items + 1] - starts, sample + 1)
         offsets = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        candidates = np.unique(self.postings[np.repeat(starts, lengths) + offsets].astype(np.int64))
-        candidates = candidates[candidates != exclude_row]
-        if len(candidates) > sample:
-            recency = self.sequences.last_time[candidates]
-            candidates = candidates[np.lexsort((candidates, -recency))[:sample]]
-        return candidates
+        # Concatenated sorted runs: timsort ("stable") merges them in near-linear time, unlike np.unique.
+        ranks = np.sort(self.postings[np.repeat(starts, lengths) + offsets], kind="stable")
+        ranks = ranks[np.concatenate([[True], ranks[1:] != ranks[:-1]])] if len(ranks) else ranks  # newest first
+        candidates = self.rank_rows[ranks].astype(np.int64)
+        return np.asarray(candidates[candidates != exclude_row][:sample], dtype=np.int64)
 
     def _score_sequence(self, items: I64, exclude_row: int = -1) -> F32:
         items = items[-int(self.params["session_items"]) :]
@@ -115,15 +119,8 @@ class SessionKNN(SessionRecommender):
         weights = position_weights(length, str(self.params["weighting"]))
         if self.params["idf_weighting"]:
             weights = weights * self.idf[items]
-        # Which candidate holds which session item: one binary search per (candidate, item) pair in the
-        # sorted (row, item) keys, rather than reading every candidate's whole sequence.
-        # Candidates and items in ascending order make the queries ascending: searchsorted is far faster so.
         candidates = np.sort(candidates)
-        by_item = np.argsort(items)
-        pairs = candidates[:, None] * n_items + items[by_item][None, :]
-        keys = self._membership_keys()
-        found = keys[np.minimum(np.searchsorted(keys, pairs.reshape(-1)), len(keys) - 1)].reshape(pairs.shape) == pairs
-        similarity = found.astype(np.float32) @ weights[by_item]
+        similarity = self._similarities(candidates, items, weights)
         chosen, sims = top_k(similarity.astype(np.float32), int(self.params["neighbors"]), similarity <= 0)
         if len(chosen) == 0:
             return scores
@@ -147,17 +144,42 @@ class SessionKNN(SessionRecommender):
             weights_in_neighbor = weights_in_neighbor * np.exp(-np.abs(position - anchor[chosen_owner]) / window)
         return np.bincount(chosen_items, weights=weights_in_neighbor, minlength=n_items).astype(np.float32)
 
+    def _similarities(self, candidates: I64, items: I64, weights: F32) -> F32:
+        """Σ of ``weights`` of the session ``items`` each (sorted) candidate holds.
+
+        Short sessions: read the candidates' items. Long ones: one binary search per (candidate, item)
+        pair in the sorted (row, item) keys, cheaper than reading every candidate's whole sequence.
+        """
+        lengths = np.diff(self.sequences.indptr)[candidates]
+        if int(lengths.sum()) <= len(candidates) * len(items):
+            in_session = np.zeros(self.n_items, dtype=np.float32)
+            in_session[items] = weights
+            member_items, owner = self.sequences.gather(candidates)
+            return np.bincount(owner, weights=in_session[member_items], minlength=len(candidates)).astype(np.float32)
+        by_item = np.argsort(items)  # ascending queries: searchsorted is far faster on them
+        pairs = candidates[:, None] * self.n_items + items[by_item][None, :]
+        keys = self._membership_keys()
+        found = keys[np.minimum(np.searchsorted(keys, pairs.reshape(-1)), len(keys) - 1)].reshape(pairs.shape) == pairs
+        return np.asarray(found.astype(np.float32) @ weights[by_item], dtype=np.float32)
+
     def _membership_keys(self) -> npt.NDArray[np.int64]:
         """row · n_items + item of every (training row, item) pair, sorted; derived once per loaded model."""
         if self._keys is None:
-            self._keys = np.sort(self.sequences.row_ids() * max(self.n_items, 1) + self.sequences.items)
+            keys: npt.NDArray[np.int64] = self.sequences.row_ids() * max(self.n_items, 1) + self.sequences.items
+            self._keys = np.sort(keys)
         return self._keys
 
     def _statistics_arrays(self) -> dict[str, npt.NDArray[Any]]:
-        return {"postings/indptr": self.postings_indptr, "postings/rows": self.postings, "idf": self.idf}
+        return {
+            "postings/indptr": self.postings_indptr,
+            "postings/ranks": self.postings,
+            "recency/rows": self.rank_rows,
+            "idf": self.idf,
+        }
 
     def _load_statistics(self, arrays: Mapping[str, npt.NDArray[Any]]) -> None:
         self._keys = None
         self.postings_indptr = np.asarray(arrays["postings/indptr"], dtype=np.int64)
-        self.postings = np.asarray(arrays["postings/rows"], dtype=np.int32)
+        self.postings = np.asarray(arrays["postings/ranks"], dtype=np.int32)
+        self.rank_rows = np.asarray(arrays["recency/rows"], dtype=np.int32)
         self.idf = np.asarray(arrays["idf"], dtype=np.float32)
