@@ -25,9 +25,9 @@ ML100K = Path(__file__).resolve().parents[2].parent / "shared/data/ml-100k"
 ML1M = Path(__file__).resolve().parents[2].parent / "shared/data/ml-1m"
 
 # HR@20 floors, about 0.01-0.02 under the full ML-100K run of the defaults (popularity 0.130,
-# sequential_rules 0.216, item_knn 0.233, ease 0.233); ALS and session_knn are left to the
+# sequential_rules 0.216, item_knn 0.215, ease 0.233); ALS and session_knn are left to the
 # ``python -m reco.session_evaluation`` run (a few ms per prediction each: minutes here).
-FLOORS = {"popularity": 0.12, "sequential_rules": 0.20, "item_knn": 0.21, "ease": 0.21}
+FLOORS = {"popularity": 0.12, "sequential_rules": 0.20, "item_knn": 0.20, "ease": 0.21}
 
 
 @pytest.fixture(scope="module")

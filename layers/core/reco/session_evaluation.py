@@ -58,7 +58,11 @@ class SessionSplit:
 def sequences_from_ratings(ratings: Ratings, threshold: float = 4.0) -> Interactions:
     """MovieLens read as sessions: each user's ratings >= ``threshold``, in time order, form one sequence.
 
-    Every event weighs 1; the catalog is every rated or listed item, as in the user protocol.
+    Every event weighs 1; the catalog is every rated or listed item, as in the user protocol. MovieLens
+    ratings come in bursts: 43 % of a user's consecutive ratings share their second, and
+    :class:`Sequences` orders those by item row. That order is the same in training and test, so order-aware
+    recipes learn part of it (sequential_rules' HR@20 on ML-100K: 0.216 as read, 0.194 with the ties
+    shuffled; EASE, which reads sets, does not move): compare recipes on the same reading.
     """
     catalog = sorted(set(ratings.items) | set(ratings.item_ids))
     keep = ratings.ratings >= threshold
