@@ -69,7 +69,11 @@ def evaluate(
     ks: Sequence[int] = (10, 20),
     batch_size: int = 512,
 ) -> dict[str, float]:
-    """Recall@K, NDCG@K and coverage@K for every K, averaged over the test users."""
+    """Recall@K, NDCG@K, MRR@K and coverage@K for every K, averaged over the test users.
+
+    MRR@K is the reciprocal rank of a user's first hit within the top K (0 without one): the next-item
+    metric of session protocols, where what matters is how high the first right answer sits.
+    """
     users = np.array(sorted(test), dtype=np.int64)
     n_items, k_max = train.n_items, max(ks)
     seen = train.csr()
@@ -77,6 +81,7 @@ def evaluate(
     ideal = np.cumsum(discounts)
     recall = dict.fromkeys(ks, 0.0)
     ndcg = dict.fromkeys(ks, 0.0)
+    mrr = dict.fromkeys(ks, 0.0)
     covered = {k: np.zeros(n_items, dtype=bool) for k in ks}
     for b0 in range(0, len(users), batch_size):
         rows = users[b0 : b0 + batch_size]
@@ -89,15 +94,21 @@ def evaluate(
         truth = np.zeros(scores.shape, dtype=bool)
         truth[np.repeat(np.arange(len(rows)), sizes), np.concatenate([test[int(u)] for u in rows])] = True
         hits = np.take_along_axis(truth, top, axis=1) & valid
+        # Rank (1-based) of each row's first hit; rows without a hit get a rank past every K.
+        any_hit = hits.any(axis=1)
+        first_hit = np.full(len(rows), k_max + 1, dtype=np.int64)
+        first_hit[any_hit] = hits[any_hit].argmax(axis=1) + 1
         for k in ks:
             recall[k] += float((hits[:, :k].sum(axis=1) / sizes).sum())
             dcg = (hits[:, :k] * discounts[: hits[:, :k].shape[1]]).sum(axis=1)
             ndcg[k] += float((dcg / ideal[np.minimum(sizes, k) - 1]).sum())
+            mrr[k] += float(np.where(first_hit <= k, 1.0 / first_hit, 0.0).sum())
             covered[k][top[:, :k][valid[:, :k]]] = True
     result: dict[str, float] = {"n_users": float(len(users))}
     for k in ks:
         result[f"recall@{k}"] = recall[k] / max(len(users), 1)
         result[f"ndcg@{k}"] = ndcg[k] / max(len(users), 1)
+        result[f"mrr@{k}"] = mrr[k] / max(len(users), 1)
         result[f"coverage@{k}"] = float(covered[k].mean()) if n_items else 0.0
     return result
 
