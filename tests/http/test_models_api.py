@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
 
-from reco.stores import model_registry
+from reco.ingestion import ingest_events
+from reco.models import SESSION_RECIPES, Interactions
+from reco.registry import ModelRecord, ModelVersion
+from reco.stores import event_store, model_registry
 from reco.stores.services import training_launcher
+from tests.unit.test_tuning import popular, sessions, users
 
 Auth = Callable[..., dict[str, str]]
 
@@ -143,3 +148,134 @@ def test_non_finite_numbers_are_422_not_500(client: TestClient, auth: Auth, body
     response = client.put("/v1/models/m1", content=body, headers=headers)
     assert response.status_code == 422
     assert "finite" in response.text or "integer" in response.text
+
+
+def load_events(data: Interactions, tenant: str = "acme") -> None:
+    """A generated data set's events, in their order within the last day, by their user or session.
+
+    Loaded as the bulk import does: moto copies the whole table on every transaction of POST /v1/events.
+    """
+    start, span = time.time() - 86_400, max(float(data.timestamps.max()), 1.0)
+    events = []
+    for n, (row, item, moment) in enumerate(zip(data.users, data.items, data.timestamps, strict=True)):
+        kind, name = str(data.user_ids[row]).split("#", 1)
+        who = {"user_id": name} if kind == "u" else {"session_id": name}
+        events.append({"event_id": f"e{n}", "item_id": str(data.item_ids[item]), "type": "view", **who,
+                       "timestamp": start + float(moment) / span * 80_000})  # fmt: skip
+    assert not ingest_events(tenant, events, event_store(), bulk=True).rejected
+
+
+def test_a_tuned_model_shows_its_search(client: TestClient, auth: Auth) -> None:
+    load_events(users())
+    defined = client.put(
+        "/v1/models/m1",
+        json={"recipe": "ease", "tune": {"metric": "ndcg@20", "budget_seconds": 60, "seed": 3}},
+        headers=auth("acme", "manager"),
+    ).json()
+    assert defined["tune"] == {"metric": "ndcg@20", "budget_seconds": 60, "seed": 3}
+    assert defined["params"]["l2"] == 500.0
+    client.post("/v1/models/m1/train", headers=auth())
+    wait_for_training()
+    model = client.get("/v1/models/m1", headers=auth()).json()
+    assert (model["status"], model["reason"], model["recipe"]) == ("ready", None, "ease")
+    version = model["versions"][0]
+    tuning = version["metrics"]["tuning"]
+    assert (tuning["metric"], tuning["budget_seconds"], tuning["seed"], tuning["stopped"]) == (
+        "ndcg@20",
+        60,
+        3,
+        "space",
+    )
+    assert tuning["trials"][0]["params"] == {"l2": 500} and tuning["default"]["params"]["l2"] == 500
+    assert sorted(t["params"]["l2"] for t in tuning["trials"]) == [50, 100, 250, 500, 1000, 2500, 5000]
+    best = max(tuning["trials"], key=lambda t: t["value"])
+    assert tuning["chosen"]["value"] == best["value"] >= tuning["default"]["value"] > tuning["popularity"]
+    assert tuning["chosen"]["params"]["l2"] == best["params"]["l2"] == version["params"]["l2"]
+    assert version["metrics"]["holdout_ndcg@20"] == tuning["chosen"]["value"]
+    assert (version["recipe"], version["quality"]) == ("ease", "ok")
+
+
+def test_auto_keeps_its_name_and_the_version_says_what_it_trained(client: TestClient, auth: Auth) -> None:
+    load_events(sessions(n_sessions=300))
+    defined = client.put(
+        "/v1/models/m1", json={"recipe": "auto", "tune": {"metric": "mrr@20", "budget_seconds": 6}},
+        headers=auth("acme", "manager"),
+    ).json()  # fmt: skip
+    assert (defined["recipe"], defined["params"], defined["tune"]["seed"]) == ("auto", {}, 0)
+    client.post("/v1/models/m1/train", headers=auth())
+    wait_for_training()
+    model = client.get("/v1/models/m1", headers=auth()).json()
+    assert (model["status"], model["recipe"]) == ("ready", "auto")
+    version = model["versions"][0]
+    tuning = version["metrics"]["tuning"]
+    assert version["recipe"] == tuning["chosen"]["recipe"] in SESSION_RECIPES
+    assert tuning["trials"][0]["recipe"] == "sequential_rules"  # session data: the session recipes first
+    assert tuning["budget_seconds"] == 6 and tuning["stopped"] in ("budget", "converged", "space")
+    assert tuning["chosen"]["value"] >= tuning["default"]["value"] > tuning["popularity"]
+    ranked = client.post(
+        "/v1/recommend", json={"session_id": "9", "item_ids": ["i010", "i050"], "model_id": "m1"}, headers=auth()
+    )
+    assert ranked.status_code == 200
+
+
+def test_a_version_below_popularity_is_flagged_but_serves(client: TestClient, auth: Auth) -> None:
+    load_events(popular())
+    client.put("/v1/models/m1", json={"recipe": "item_knn"}, headers=auth("acme", "manager"))
+    client.post("/v1/models/m1/train", headers=auth())
+    wait_for_training()
+    model = client.get("/v1/models/m1", headers=auth()).json()
+    assert model["status"] == "ready" and model["tune"] is None
+    assert "popularity scores better" in model["reason"]
+    version = model["versions"][0]
+    assert version["quality"] == "below_popularity"
+    assert version["metrics"]["holdout_recall@20"] < version["metrics"]["holdout_popularity_recall@20"]
+    assert "tuning" not in version["metrics"]
+    listed = client.get("/v1/models", headers=auth()).json()["models"][0]
+    assert listed["reason"] == model["reason"]
+
+
+@pytest.mark.parametrize(
+    ("definition", "message"),
+    [
+        ({"recipe": "auto", "params": {"factors": 8}}, "params belong to a chosen recipe"),
+        ({"recipe": "als", "params": "best"}, "params"),
+        ({"recipe": "als", "tune": {"metric": "recall@10"}}, "mrr@20"),
+        ({"recipe": "als", "tune": {"budget_seconds": 841}}, "840"),
+        ({"recipe": "als", "tune": {"budget_seconds": 0}}, "budget_seconds"),
+        ({"recipe": "als", "tune": {"seed": -1}}, "seed"),
+        ({"recipe": "als", "tune": {"patience": 3}}, "patience"),
+    ],
+)
+def test_bad_tuning_definitions_are_422_naming_the_problem(
+    client: TestClient, auth: Auth, definition: dict[str, object], message: str
+) -> None:
+    response = client.put("/v1/models/m1", json=definition, headers=auth("acme", "manager"))
+    assert response.status_code == 422
+    assert message in response.text
+
+
+def test_params_auto_is_tune_with_defaults_and_given_params_stay(client: TestClient, auth: Auth) -> None:
+    shorthand = client.put("/v1/models/m1", json={"recipe": "als", "params": "auto"}, headers=auth("acme", "manager"))
+    assert shorthand.json()["tune"] == {"metric": "recall@20", "budget_seconds": 120, "seed": 0}
+    both = client.put(
+        "/v1/models/m1", json={"recipe": "als", "params": "auto", "tune": {"seed": 4}}, headers=auth("acme", "manager")
+    )
+    assert both.json()["tune"]["seed"] == 4
+    fixed = client.put(
+        "/v1/models/m1", json={"recipe": "als", "params": {"factors": 8}, "tune": {}}, headers=auth("acme", "manager")
+    ).json()
+    assert (fixed["params"]["factors"], fixed["tune"]["budget_seconds"]) == (8, 120)
+    untuned = client.put("/v1/models/m1", json={"recipe": "als"}, headers=auth("acme", "manager")).json()
+    assert untuned["tune"] is None  # a new definition without tune drops the old spec
+    assert model_registry().get("acme", "m1").tune is None  # type: ignore[union-attr]
+
+
+def test_records_and_versions_from_before_tuning_still_load(client: TestClient, auth: Auth) -> None:
+    registry = model_registry()
+    registry.put("acme", ModelRecord("old", "als", event_weights={"*": 1.0}))  # no tune, no quality attribute
+    registry.start_training("acme", "old", "job", stale_after_seconds=0)
+    registry.publish("acme", "old", "job", ModelVersion(1, "acme/models/old/v1.npz", "2026-11-25T00:00:00.000Z"))
+    model = client.get("/v1/models/old", headers=auth()).json()
+    assert (model["status"], model["reason"], model["tune"]) == ("ready", None, None)
+    version = model["versions"][0]
+    assert (version["recipe"], version["params"], version["quality"], version["metrics"]) == (None, None, None, {})

@@ -7,9 +7,17 @@ from typing import Any
 
 from reco.errors import BadRequest, ModelNotFound
 from reco.models import resolve_params
-from reco.registry import ModelRecord, ModelRegistry
-from reco.schemas.models import RESERVED_MODEL_PREFIX, ModelDefinition, ModelList, ModelVersionView, ModelView
+from reco.registry import ModelRecord, ModelRegistry, ModelVersion
+from reco.schemas.models import (
+    RESERVED_MODEL_PREFIX,
+    ModelDefinition,
+    ModelList,
+    ModelVersionView,
+    ModelView,
+    TuneSpec,
+)
 from reco.training.service import TRAINING_STALE_SECONDS
+from reco.training.tuning import AUTO
 
 
 def define_model(tenant: str, model_id: str, definition: ModelDefinition, registry: ModelRegistry) -> ModelView:
@@ -19,7 +27,8 @@ def define_model(tenant: str, model_id: str, definition: ModelDefinition, regist
     record = ModelRecord(
         model_id=model_id,
         recipe=definition.recipe,
-        params=dict(definition.params),
+        params=definition.stored_params(),
+        tune=definition.stored_tune(),
         event_weights=definition.stored_event_weights(),
         attributes={name: rule.model_dump(exclude_none=True) for name, rule in definition.attributes.items()},
     )
@@ -38,12 +47,44 @@ def list_models(tenant: str, registry: ModelRegistry, limit: int, cursor: str | 
     return ModelList(models=[_view(r, registry, tenant, with_versions=False) for r in records], next_cursor=next_cursor)
 
 
-def _resolved(record: ModelRecord) -> dict[str, Any]:
-    """The params with defaults filled in; as stored if the recipe no longer accepts them."""
+def _resolved(recipe: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The params with defaults filled in; as stored if the recipe no longer accepts them ("auto" takes none)."""
     try:
-        return resolve_params(record.recipe, record.params)
+        return resolve_params(recipe, params)
     except ValueError:
-        return dict(record.params)
+        return dict(params)
+
+
+def _tune(record: ModelRecord) -> TuneSpec | None:
+    """The stored tune spec with today's defaults filled in ("auto" always tunes, as training does); None if
+    there is none or it no longer validates."""
+    if record.tune is None:
+        return TuneSpec() if record.recipe == AUTO else None
+    try:
+        return TuneSpec.model_validate(record.tune)
+    except ValueError:
+        return None
+
+
+def _version_view(version: ModelVersion) -> ModelVersionView:
+    return ModelVersionView(
+        version=version.version,
+        trained_at=version.trained_at,
+        recipe=version.recipe,
+        params=None if version.recipe is None or version.params is None else _resolved(version.recipe, version.params),
+        quality=version.quality if version.quality in ("ok", "below_popularity") else None,
+        metrics=version.metrics,
+    )
+
+
+def _quality_warning(record: ModelRecord) -> str | None:
+    """A ready model's reason when its serving version ranks below plain popularity on the holdout."""
+    if record.quality != "below_popularity":
+        return None
+    return (
+        f"version {record.current_version} serves, but popularity scores better on the holdout of your newest "
+        'events (see its metrics): more events, other event_weights or another recipe ("recipe": "auto") may help'
+    )
 
 
 def _overdue(started_at: str | None) -> bool:
@@ -63,16 +104,19 @@ def _view(record: ModelRecord, registry: ModelRegistry, tenant: str, with_versio
             f"the training run did not finish within {TRAINING_STALE_SECONDS / 60:.0f} minutes "
             "(timed out or out of memory); train again, or choose lighter params"
         )
+    if status == "ready" and reason is None:
+        reason = _quality_warning(record)  # a warning, not a failure: the version serves
     return ModelView(
         model_id=record.model_id,
         recipe=record.recipe,
-        params=_resolved(record),
+        params=_resolved(record.recipe, record.params),
+        tune=_tune(record),
         event_weights=record.event_weights,
         attributes=record.attributes,
         status=status,
         reason=reason,
         current_version=record.current_version,
-        versions=[ModelVersionView(version=v.version, trained_at=v.trained_at, metrics=v.metrics) for v in versions],
+        versions=[_version_view(v) for v in versions],
         created_at=record.created_at,
         updated_at=record.updated_at,
     )

@@ -15,11 +15,15 @@ class ModelRecord:
     params: dict[str, Any] = field(default_factory=dict)
     event_weights: dict[str, Any] = field(default_factory=dict)
     attributes: dict[str, Any] = field(default_factory=dict)
+    # The tune spec ({"metric", "budget_seconds", "seed"}); None: train the params as given.
+    tune: dict[str, Any] | None = None
     reason: str | None = None
     job_id: str | None = None
     training_started_at: str | None = None
     created_at: str = ""
     updated_at: str = ""
+    # The current version's quality (see ModelVersion), kept here so listing models needs no version reads.
+    quality: str | None = None
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,11 @@ class ModelVersion:
     artifact_key: str
     trained_at: str
     metrics: dict[str, Any] = field(default_factory=dict)
+    # What was trained: the definition's recipe and params, or what tuning chose (None before they were recorded).
+    recipe: str | None = None
+    params: dict[str, Any] | None = None
+    # "ok", or "below_popularity" when popularity scores better on the holdout; None without a holdout.
+    quality: str | None = None
 
 
 class ModelLookup(Protocol):

@@ -19,13 +19,21 @@ from pydantic import (
 from reco.models import resolve_params
 from reco.schemas.bounds import Number
 from reco.schemas.ranking import CheckedAttributeValue
+from reco.training.tuning import AUTO, DEFAULT_BUDGET_SECONDS, DEFAULT_METRIC, MAX_BUDGET_SECONDS, Metric
 
 MODEL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 RESERVED_MODEL_PREFIX = "test_model_"
 MAX_EVENT_TYPES = 64
 MAX_ATTRIBUTE_RULES = 32
 
-Recipe = Literal["popularity", "trending", "item_knn", "als", "ease"]
+Recipe = Literal["popularity", "trending", "item_knn", "als", "ease", "session_knn", "sequential_rules", "auto"]
+RECIPE_DESCRIPTION = (
+    "popularity (summed event weights); trending (popularity decayed by age); item_knn (cosine item-item "
+    "neighbours); als (implicit matrix factorisation); ease (closed-form linear item-item model); session_knn "
+    "(items of the most similar recent sessions, V-SKNN); sequential_rules (what followed each item in "
+    "sessions, SR); auto (each applicable recipe tried on a holdout of your events, the best kept and tuned)."
+)
+MAX_SEED = 2**32 - 1
 EventType = Annotated[StrictStr, Field(min_length=1, max_length=64)]
 
 # Interactions that say more about a taste weigh more; a 1-3 star rating says "not for me".
@@ -109,6 +117,29 @@ class AttributeRule(BaseModel):
         return self
 
 
+class TuneSpec(BaseModel):
+    """Automatic tuning: params searched on a holdout of the tenant's newest events, the best refitted on all."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metric: Metric = Field(
+        DEFAULT_METRIC,
+        description="What the search maximises on the holdout: recall@20 (share of held-out items in the top "
+        "20), ndcg@20 (the same, weighted by rank) or mrr@20 (1 / rank of the first hit; for next-item sessions).",
+    )
+    budget_seconds: int = Field(
+        DEFAULT_BUDGET_SECONDS,
+        ge=1,
+        le=MAX_BUDGET_SECONDS,
+        strict=True,
+        description="Wall time the search may spend; no trial starts that would overrun it. The final fit on "
+        "all events comes on top.",
+    )
+    seed: int = Field(
+        0, ge=0, le=MAX_SEED, strict=True, description="Seeds the order the search tries params in (repeatable)."
+    )
+
+
 class ModelDefinition(BaseModel):
     """``PUT /v1/models/{model_id}``: what to train and how the ranker serves it."""
 
@@ -131,9 +162,16 @@ class ModelDefinition(BaseModel):
         },
     )
 
-    recipe: Recipe = Field(description="popularity, trending (time-decayed popularity), item_knn, als or ease.")
-    params: dict[Annotated[str, Field(max_length=64)], Any] = Field(
-        default_factory=dict, max_length=32, description="Hyper-parameters of the recipe; omitted ones take defaults."
+    recipe: Recipe = Field(description=RECIPE_DESCRIPTION)
+    params: Annotated[dict[Annotated[str, Field(max_length=64)], Any], Field(max_length=32)] | Literal["auto"] = Field(
+        default_factory=dict,
+        description='Hyper-parameters of the recipe; omitted ones take defaults. "auto": tune them all '
+        '(shorthand for "tune": {}).',
+    )
+    tune: TuneSpec | None = Field(
+        None,
+        description="Tune the params on a holdout of your events before training (the ones given in params stay "
+        'fixed); each version\'s metrics.tuning shows the search. Implied by "params": "auto" and "recipe": "auto".',
     )
     event_weights: dict[EventType, WeightValue | EventWeight] | None = Field(
         None,
@@ -149,9 +187,27 @@ class ModelDefinition(BaseModel):
 
     @model_validator(mode="after")
     def _params_fit_recipe(self) -> ModelDefinition:
+        if self.recipe == AUTO:
+            if self.stored_params():
+                raise ValueError(
+                    'params belong to a chosen recipe: with "recipe": "auto" every recipe is tuned with its own '
+                    "params, so leave params out; to fix some of them, choose the recipe and add "
+                    '"tune": {} (or "params": "auto")'
+                )
+            return self
         # The recipe's own check: unknown names, wrong types and out-of-range values, with the allowed ones.
-        resolve_params(self.recipe, self.params)
+        resolve_params(self.recipe, self.stored_params())
         return self
+
+    def stored_params(self) -> dict[str, Any]:
+        """The params the definition fixes ("auto" fixes none)."""
+        return {} if self.params == "auto" else dict(self.params)
+
+    def stored_tune(self) -> dict[str, Any] | None:
+        """The tune spec to keep: the one given, else its defaults when params or the recipe say "auto"."""
+        if self.tune is not None:
+            return self.tune.model_dump()
+        return TuneSpec().model_dump() if AUTO in (self.params, self.recipe) else None
 
     @field_validator("event_weights")
     @classmethod
@@ -173,7 +229,19 @@ class ModelDefinition(BaseModel):
 class ModelVersionView(BaseModel):
     version: int = Field(description="Monotonic version number.")
     trained_at: str = Field(description="ISO-8601 time the version was published.")
-    metrics: dict[str, Any] = Field(description="Training metrics: sizes, fit time, holdout Recall@K / NDCG@K.")
+    recipe: str | None = Field(
+        None, description='The recipe this version trained (what "auto" chose); null for versions before it was kept.'
+    )
+    params: dict[str, Any] | None = Field(None, description="The params it trained with (what tuning chose).")
+    quality: Literal["ok", "below_popularity"] | None = Field(
+        None,
+        description="below_popularity: plain popularity scores better on the same holdout (by the tuning metric, "
+        "else recall@20) — the version serves, but has not learnt much yet; null without a holdout.",
+    )
+    metrics: dict[str, Any] = Field(
+        description="Training metrics: sizes, fit time, holdout Recall / NDCG / MRR / coverage at 10 and 20, "
+        "popularity's score on the same holdout, and for a tuned model the search (tuning)."
+    )
 
 
 class ModelView(BaseModel):
@@ -182,13 +250,18 @@ class ModelView(BaseModel):
     model_id: str
     recipe: str
     params: dict[str, Any] = Field(description="The resolved hyper-parameters (defaults filled in).")
+    tune: TuneSpec | None = Field(None, description="The tuning asked for (defaults filled in); null: no tuning.")
     event_weights: dict[str, Any]
     attributes: dict[str, Any]
     status: Literal["untrained", "training", "ready", "failed"] = Field(
         description="untrained → training → ready (or failed, with the reason); retraining keeps serving the "
         "current version until the new one is published."
     )
-    reason: str | None = Field(None, description="Why the last training failed.")
+    reason: str | None = Field(
+        None,
+        description="Why the last training failed; for a ready model, a warning about the serving version "
+        "(its quality is below_popularity).",
+    )
     current_version: int | None = Field(None, description="The version that serves requests.")
     versions: list[ModelVersionView] = Field(default_factory=list, description="Published versions, newest first.")
     created_at: str

@@ -15,6 +15,8 @@ from reco.stores.aws import cached_store, dynamodb_table, tenant_key
 from reco.stores.codec import from_dynamo_document, query_page, to_dynamo_document
 
 DEFINITION_FIELDS = ("recipe", "params", "event_weights", "attributes")
+# Definition fields that may be absent: removed from the item when None (records written before them load as None).
+OPTIONAL_DEFINITION_FIELDS = ("tune",)
 
 
 def _now() -> str:
@@ -56,18 +58,24 @@ class ModelRegistryStore:
         }
         if record.current_version is not None:
             item["current_version"] = record.current_version
+        if record.tune is not None:
+            item["tune"] = to_dynamo_document(record.tune)
+        if record.quality is not None:
+            item["quality"] = record.quality
         self._table.put_item(Item=item)
 
     def define(self, tenant: str, record: ModelRecord) -> ModelRecord:
         """Create or replace a definition; training state and published versions are kept."""
         now = _now()
-        values = {f":{name}": to_dynamo_document(getattr(record, name)) for name in DEFINITION_FIELDS}
+        present = [*DEFINITION_FIELDS, *(n for n in OPTIONAL_DEFINITION_FIELDS if getattr(record, n) is not None)]
+        absent = [name for name in OPTIONAL_DEFINITION_FIELDS if name not in present]
+        values = {f":{name}": to_dynamo_document(getattr(record, name)) for name in present}
         response = self._table.update_item(
             Key=self._key(tenant, record.model_id),
             UpdateExpression="SET "
-            + ", ".join(f"{name} = :{name}" for name in DEFINITION_FIELDS)
+            + ", ".join(f"{name} = :{name}" for name in present)
             + ", updated_at = :now, created_at = if_not_exists(created_at, :now),"
-            " #status = if_not_exists(#status, :untrained)",
+            " #status = if_not_exists(#status, :untrained)" + (" REMOVE " + ", ".join(absent) if absent else ""),
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={**values, ":now": now, ":untrained": "untrained"},
             ReturnValues="ALL_NEW",
@@ -91,6 +99,9 @@ class ModelRegistryStore:
                 artifact_key=str(item["artifact_key"]),
                 trained_at=str(item["trained_at"]),
                 metrics=from_dynamo_document(item.get("metrics", {})),
+                recipe=item.get("recipe"),
+                params=from_dynamo_document(item["params"]) if "params" in item else None,
+                quality=item.get("quality"),
             )
             for item in response["Items"]
         ]
@@ -148,6 +159,14 @@ class ModelRegistryStore:
             "trained_at": version.trained_at,
             "metrics": to_dynamo_document(version.metrics),
         }
+        if version.recipe is not None:
+            version_row["recipe"] = version.recipe
+        if version.params is not None:
+            version_row["params"] = to_dynamo_document(version.params)
+        if version.quality is not None:
+            version_row["quality"] = version.quality
+        # The model keeps its serving version's quality (listing models reads no version rows).
+        quality = ", quality = :quality REMOVE reason" if version.quality is not None else " REMOVE reason, quality"
         try:
             # One transaction: a run that lost the model to a newer one leaves no version row behind.
             client.transact_write_items(
@@ -158,7 +177,7 @@ class ModelRegistryStore:
                             "TableName": self._table.name,
                             "Key": self._key(tenant, model_id),
                             "UpdateExpression": "SET current_version = :v, #status = :ready, updated_at = :now"
-                            " REMOVE reason",
+                            + quality,
                             "ConditionExpression": "job_id = :job"
                             " AND (attribute_not_exists(current_version) OR current_version < :v)",
                             "ExpressionAttributeNames": {"#status": "status"},
@@ -167,6 +186,7 @@ class ModelRegistryStore:
                                 ":ready": "ready",
                                 ":now": _now(),
                                 ":job": job_id,
+                                **({":quality": version.quality} if version.quality is not None else {}),
                             },
                         }
                     },
@@ -208,11 +228,13 @@ def _record(item: dict[str, Any]) -> ModelRecord:
         params=from_dynamo_document(item.get("params", {})),
         event_weights=from_dynamo_document(item.get("event_weights", {})),
         attributes=from_dynamo_document(item.get("attributes", {})),
+        tune=from_dynamo_document(item["tune"]) if "tune" in item else None,
         reason=item.get("reason"),
         job_id=item.get("job_id"),
         training_started_at=item.get("training_started_at"),
         created_at=str(item.get("created_at", "")),
         updated_at=str(item.get("updated_at", "")),
+        quality=item.get("quality"),
     )
 
 

@@ -63,3 +63,16 @@ def build_interactions(
         np.asarray(times, dtype=np.float64),
         catalog_item_ids=list(catalog_item_ids),
     )
+
+
+def is_session_shaped(interactions: Interactions) -> bool:
+    """Whether most events belong to anonymous sessions (``s#`` rows) rather than to users.
+
+    Session recipes (next item after a short sequence) are then worth trying; on users' long histories
+    the set-based recipes are the candidates. Counted over events, not rows: a few heavy users outweigh
+    many one-click sessions.
+    """
+    if interactions.n_events == 0:
+        return False
+    session_rows = np.char.startswith(interactions.user_ids.astype(np.str_), SESSION_PREFIX)
+    return bool(session_rows[interactions.users].mean() > 0.5)
