@@ -242,3 +242,22 @@ def test_budgets_and_seeds_are_bounded() -> None:
     ):
         with pytest.raises(ValueError):
             ModelDefinition.model_validate({"recipe": "als", "tune": bad})
+
+
+def test_large_holdouts_are_scored_on_a_seeded_sample(monkeypatch: pytest.MonkeyPatch) -> None:
+    from reco.evaluation import sample_test
+    from reco.training import tuning
+
+    test = {row: np.array([row]) for row in range(100)}
+    picked = sample_test(test, 10, seed=0)
+    assert len(picked) == 10 and picked == sample_test(test, 10, seed=0)
+    assert set(picked) != set(sample_test(test, 10, seed=1)) and set(picked) <= set(test)
+    assert sample_test(test, None) == test and sample_test(test, 500) == test
+
+    data = sessions()
+    everyone = holdout_metrics("sequential_rules", resolve_params("sequential_rules", None), data)
+    monkeypatch.setattr(tuning, "HOLDOUT_MAX_ROWS", 50)
+    sampled = holdout_metrics("sequential_rules", resolve_params("sequential_rules", None), data)
+    assert everyone["holdout_n_users"] == 398 and sampled["holdout_n_users"] == 50
+    result = tune("sequential_rules", None, data, budget_seconds=60)
+    assert all(trial.metrics["n_users"] == 50 for trial in result.trials)

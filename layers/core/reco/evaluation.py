@@ -62,6 +62,17 @@ def split_by_time(interactions: Interactions, test_fraction: float = 0.2) -> Spl
     return train, {int(u): g.astype(np.int64) for u, g in zip(heads, groups, strict=False)}
 
 
+def sample_test(test: Mapping[int, I64], max_rows: int | None, seed: int = 0) -> dict[int, I64]:
+    """At most ``max_rows`` of the test rows, drawn without replacement by a seeded generator (all of them
+    when there are fewer): scoring cost stays bounded on large tenants, at a sampling error of about
+    ±0.005 Recall for 5,000 rows."""
+    rows = np.array(sorted(test), dtype=np.int64)
+    if max_rows is None or len(rows) <= max_rows:
+        return dict(test)
+    picked = np.sort(np.random.default_rng(seed).choice(rows, size=max_rows, replace=False))
+    return {int(row): test[int(row)] for row in picked}
+
+
 def evaluate(
     model: Recommender,
     train: Interactions,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from reco.errors import ModelNotFound, NoTrainingData, ServiceUnavailable
-from reco.evaluation import evaluate, split_by_time
+from reco.evaluation import evaluate
 from reco.ids import ksuid
 from reco.models import Interactions, ModelArtifact, fit_recipe, resolve_params
 from reco.models.segments import build_user_segments
@@ -21,10 +21,10 @@ from reco.training.tuning import (
     AUTO,
     DEFAULT_BUDGET_SECONDS,
     DEFAULT_METRIC,
-    HOLDOUT_FRACTION,
     HOLDOUT_K,
     NoHoldout,
     fallback_recipe,
+    holdout_split,
     tune,
 )
 
@@ -159,9 +159,10 @@ def _train_and_publish(job: TrainingJob, services: TrainingServices) -> ModelVer
 
 
 def holdout_metrics(recipe: str, params: dict[str, Any], interactions: Interactions) -> dict[str, Any]:
-    """Recall / NDCG / MRR / coverage at K on each user's newest 20 % of interactions, fitted on the rest,
+    """Recall / NDCG / MRR / coverage at K on each user's newest 20 % of interactions (at most
+    ``HOLDOUT_MAX_ROWS`` users or sessions, a seeded sample), fitted on the rest,
     and popularity's Recall@20 on the same split (the baseline :func:`holdout_quality` compares with)."""
-    train, test = split_by_time(interactions, test_fraction=HOLDOUT_FRACTION)
+    train, test = holdout_split(interactions)
     if not test:
         return {}
     result = evaluate(fit_recipe(recipe, params, train), train, test, ks=HOLDOUT_K)
