@@ -82,6 +82,6 @@ def test_errors_are_one_line_and_exit_2(aws: dict[str, str], capsys: pytest.Capt
 def test_evaluate_on_movielens_prints_every_recipe(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["evaluate", "--movielens", str(SHARED_ML100K), "--recipes", "popularity,ease", "--k", "20"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split()[:4] == ["recipe", "recall@20", "ndcg@20", "coverage@20"]
+    assert lines[0].split()[:5] == ["recipe", "recall@20", "ndcg@20", "mrr@20", "coverage@20"]
     recall = {line.split()[0]: float(line.split()[1]) for line in lines[1:]}
     assert recall["ease"] >= 0.19 and recall["popularity"] < recall["ease"]

@@ -220,3 +220,16 @@ def test_cli_session_protocol_over_the_stored_events(
     # 1 -> 2 and 2 -> 3 are learnt; 4 never is (user 5's path 2, 3, 4 is tested): three of four at rank 1.
     assert rules[1:3] == ["0.7500", "0.7500"]
     assert any(line.startswith("item_knn") for line in lines[2:])
+
+
+def test_tuned_rows_and_auto_follow_the_default_rows() -> None:
+    from reco.session_evaluation import session_quality_table
+    from tests.unit.test_tuning import sessions as chain_sessions
+
+    rows = session_quality_table(chain_sessions(), ["popularity", "sequential_rules"], ks=(20,), tune_budget=30)
+    labels = [row["label"] for row in rows]
+    assert labels[:3] == ["popularity", "sequential_rules", "sequential_rules tuned"]  # popularity has no space
+    assert labels[3] == f"auto: {rows[3]['recipe']}" and rows[3]["recipe"] not in ("popularity", "trending")
+    assert rows[0]["tune_seconds"] == 0.0 and rows[2]["tune_seconds"] > 0.0
+    assert rows[2]["params"] != rows[1]["params"] or rows[2]["hr@20"] == rows[1]["hr@20"]
+    assert rows[3]["hr@20"] > rows[0]["hr@20"] + 0.3

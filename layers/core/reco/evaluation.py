@@ -138,28 +138,63 @@ def ratings_split(ratings: Ratings, threshold: float = 4.0, test_fraction: float
     return split_by_time(interactions, test_fraction)
 
 
+def tuned_params(
+    recipe: str, train: Interactions, budget_seconds: float, metric: str = "recall@20", seed: int = 0
+) -> tuple[str, dict[str, Any], float]:
+    """What automatic tuning picks on ``train`` alone (its own newest events per row held out): the recipe
+    (``recipe``, or the best one for ``"auto"``), its params, and the search's seconds. The test set of a
+    protocol is never seen by the search."""
+    from reco.training.tuning import tune  # tuning is built on this module
+
+    result = tune(recipe, None, train, metric, budget_seconds, seed)
+    return result.best.recipe, dict(result.best.params), result.seconds
+
+
+def variants(
+    recipes: Mapping[str, Mapping[str, Any] | None] | Sequence[str], tune_budget: float | None
+) -> list[tuple[str, str, Mapping[str, Any] | None, bool]]:
+    """(label, recipe, params, tuned) of each table row: each recipe with its params, then — with a tuning
+    budget — each recipe that has a search space tuned, and ``auto``."""
+    wanted = list(recipes.items()) if isinstance(recipes, Mapping) else [(name, None) for name in recipes]
+    rows = [(name, name, params, False) for name, params in wanted]
+    if tune_budget is not None:
+        rows += [(f"{name} tuned", name, None, True) for name, _ in wanted if RECIPES[name].SEARCH_SPACE]
+        rows.append(("auto", "auto", None, True))
+    return rows
+
+
 def quality_table(
     ratings: Ratings,
     recipes: Mapping[str, Mapping[str, Any] | None] | Sequence[str],
     ks: Sequence[int] = (10, 20),
     threshold: float = 4.0,
     test_fraction: float = 0.2,
+    tune_budget: float | None = None,
 ) -> list[dict[str, Any]]:
-    """Fit and evaluate each recipe on the same split: one row of params, timings and metrics each."""
+    """Fit and evaluate each recipe on the same split: one row of params, timings and metrics each.
+
+    With ``tune_budget`` (seconds per search), rows of each recipe tuned and of ``auto`` follow, their params
+    chosen by :func:`tuned_params` on the train part only.
+    """
     train, test = ratings_split(ratings, threshold, test_fraction)
-    wanted = recipes.items() if isinstance(recipes, Mapping) else ((name, None) for name in recipes)
     rows: list[dict[str, Any]] = []
-    for name, params in wanted:
-        resolved = resolve_params(name, params)
+    for label, name, params, tuned in variants(recipes, tune_budget):
+        tune_seconds = 0.0
+        if tuned:
+            name, resolved, tune_seconds = tuned_params(name, train, float(tune_budget or 0))
+        else:
+            resolved = resolve_params(name, params)
         started = time.perf_counter()
         model = fit_recipe(name, resolved, train)
         fitted = time.perf_counter()
         metrics = evaluate(model, train, test, ks)
         rows.append(
             {
+                "label": label if label != "auto" else f"auto: {name}",
                 "recipe": name,
                 "params": resolved,
                 "fit_seconds": fitted - started,
+                "tune_seconds": tune_seconds,
                 "eval_seconds": time.perf_counter() - fitted,
                 **metrics,
             }
@@ -169,12 +204,13 @@ def quality_table(
 
 def format_table(rows: Sequence[Mapping[str, Any]], ks: Sequence[int] = (10, 20)) -> str:
     """The rows of :func:`quality_table` as a fixed-width text table."""
-    metrics = [f"{m}@{k}" for k in ks for m in ("recall", "ndcg", "coverage")]
-    lines = [f"{'recipe':<12}" + "".join(f"{m:>13}" for m in metrics) + f"{'fit s':>9}  params"]
+    metrics = [f"{m}@{k}" for k in ks for m in ("recall", "ndcg", "mrr", "coverage")]
+    lines = [f"{'recipe':<24}" + "".join(f"{m:>12}" for m in metrics) + f"{'fit s':>8}{'tune s':>8}  params"]
     for row in rows:
-        cells = "".join(f"{row[m]:>13.4f}" for m in metrics)
+        cells = "".join(f"{row[m]:>12.4f}" for m in metrics)
         params = ", ".join(f"{k}={v}" for k, v in row["params"].items())
-        lines.append(f"{row['recipe']:<12}{cells}{row['fit_seconds']:>9.2f}  {params}")
+        label = row.get("label", row["recipe"])
+        lines.append(f"{label:<24}{cells}{row['fit_seconds']:>8.2f}{row.get('tune_seconds', 0.0):>8.1f}  {params}")
     return "\n".join(lines)
 
 
@@ -183,9 +219,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("data", type=Path, help="an ml-100k or ml-1m directory")
     parser.add_argument("--recipes", nargs="*", default=list(RECIPES), choices=list(RECIPES))
     parser.add_argument("--ks", nargs="*", type=int, default=[10, 20])
+    parser.add_argument("--tune", type=float, metavar="SECONDS", help="add tuned rows and auto: the search budget")
     args = parser.parse_args(argv)
     reader = read_ml100k if (args.data / "u.data").exists() else read_ml1m
-    rows = quality_table(reader(args.data), args.recipes, args.ks)
+    rows = quality_table(reader(args.data), args.recipes, args.ks, tune_budget=args.tune)
     print(format_table(rows, args.ks))
 
 

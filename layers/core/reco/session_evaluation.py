@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from reco.datasets.movielens import Ratings, read_ml1m, read_ml100k
+from reco.evaluation import tuned_params, variants
 from reco.models.base import Recommender
 from reco.models.interactions import DENSE_CHUNK_CELLS, F32, I64, Bools, Interactions
 from reco.models.recipes import RECIPES, fit_recipe, resolve_params
@@ -165,14 +166,22 @@ def session_quality_table(
     test_fraction: float = 0.2,
     max_predictions: int | None = None,
     seed: int = 0,
+    tune_budget: float | None = None,
 ) -> list[dict[str, Any]]:
-    """Fit and evaluate each recipe on the same session split and sessions: params, timings and metrics."""
+    """Fit and evaluate each recipe on the same session split and sessions: params, timings and metrics.
+
+    With ``tune_budget`` (seconds per search), rows of each recipe tuned and of ``auto`` follow, their params
+    chosen by ``reco.evaluation.tuned_params`` on the training sessions only.
+    """
     split = split_sessions(interactions, test_fraction)
     rows = sample_sessions(split, max_predictions, seed)
-    wanted = recipes.items() if isinstance(recipes, Mapping) else ((name, None) for name in recipes)
     table: list[dict[str, Any]] = []
-    for name, params in wanted:
-        resolved = resolve_params(name, params)
+    for label, name, params, tuned in variants(recipes, tune_budget):
+        tune_seconds = 0.0
+        if tuned:
+            name, resolved, tune_seconds = tuned_params(name, split.train, float(tune_budget or 0))
+        else:
+            resolved = resolve_params(name, params)
         started = time.perf_counter()
         model = fit_recipe(name, resolved, split.train)
         fitted = time.perf_counter()
@@ -180,9 +189,11 @@ def session_quality_table(
         eval_seconds = time.perf_counter() - fitted
         table.append(
             {
+                "label": label if label != "auto" else f"auto: {name}",
                 "recipe": name,
                 "params": resolved,
                 "fit_seconds": fitted - started,
+                "tune_seconds": tune_seconds,
                 "eval_seconds": eval_seconds,
                 "ms_per_prediction": 1000.0 * eval_seconds / max(metrics["n_predictions"], 1.0),
                 **metrics,
@@ -194,13 +205,14 @@ def session_quality_table(
 def format_session_table(rows: Sequence[Mapping[str, Any]], ks: Sequence[int] = (10, 20)) -> str:
     """The rows of :func:`session_quality_table` as a fixed-width text table."""
     metrics = [f"{m}@{k}" for k in ks for m in ("hr", "mrr")]
-    header = f"{'recipe':<18}" + "".join(f"{m:>9}" for m in metrics)
-    lines = [header + f"{'fit s':>9}{'eval s':>9}{'ms/pred':>9}  params"]
+    header = f"{'recipe':<26}" + "".join(f"{m:>9}" for m in metrics)
+    lines = [header + f"{'fit s':>9}{'tune s':>8}{'eval s':>9}{'ms/pred':>9}  params"]
     for row in rows:
         cells = "".join(f"{row[m]:>9.4f}" for m in metrics)
-        timings = f"{row['fit_seconds']:>9.2f}{row['eval_seconds']:>9.1f}{row['ms_per_prediction']:>9.3f}"
+        timings = f"{row['fit_seconds']:>9.2f}{row.get('tune_seconds', 0.0):>8.1f}"
+        timings += f"{row['eval_seconds']:>9.1f}{row['ms_per_prediction']:>9.3f}"
         params = ", ".join(f"{k}={v}" for k, v in row["params"].items())
-        lines.append(f"{row['recipe']:<18}{cells}{timings}  {params}")
+        lines.append(f"{row.get('label', row['recipe']):<26}{cells}{timings}  {params}")
     return "\n".join(lines)
 
 
@@ -220,11 +232,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--test-fraction", type=float, default=0.2, help="newest share of users tested (0.2)")
     parser.add_argument("--max-predictions", type=int, help="evaluate a seeded sample of sessions (default: all)")
     parser.add_argument("--seed", type=int, default=0, help="the sample's seed (default 0)")
+    parser.add_argument("--tune", type=float, metavar="SECONDS", help="add tuned rows and auto: the search budget")
     args = parser.parse_args(argv)
     reader = read_ml100k if (args.data / "u.data").exists() else read_ml1m
     interactions = sequences_from_ratings(reader(args.data), args.threshold)
     rows = session_quality_table(
-        interactions, args.recipes, args.ks, args.test_fraction, args.max_predictions, args.seed
+        interactions, args.recipes, args.ks, args.test_fraction, args.max_predictions, args.seed, args.tune
     )
     print(describe_sessions(rows))
     print(format_session_table(rows, args.ks))
