@@ -85,3 +85,34 @@ def test_evaluate_on_movielens_prints_every_recipe(capsys: pytest.CaptureFixture
     assert lines[0].split()[:5] == ["recipe", "recall@20", "ndcg@20", "mrr@20", "coverage@20"]
     recall = {line.split()[0]: float(line.split()[1]) for line in lines[1:]}
     assert recall["ease"] >= 0.19 and recall["popularity"] < recall["ease"]
+
+
+def test_an_auto_model_evaluates_as_its_search_and_tune_adds_tuned_rows(
+    aws: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from reco.ingestion import ingest_events
+
+    start = datetime.now(UTC) - timedelta(days=2)
+    events = [
+        {
+            "event_id": f"e{u}-{k}",
+            "user_id": f"u{u}",
+            "item_id": f"i{(u + k) % 12}",
+            "type": "view",
+            "timestamp": (start + timedelta(minutes=u * 10 + k)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        for u in range(30)
+        for k in range(6)
+    ]
+    assert not ingest_events("shop", events, event_store(), bulk=True).rejected
+    assert main(["--tenant", "shop", "train", "best", "--recipe", "auto"]) == 0
+    assert "best: version 1 published" in capsys.readouterr().out
+    assert main(["--tenant", "shop", "evaluate", "best", "--k", "5"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("180 events") and [line.split()[0] for line in lines[2:]] == ["auto:"]
+    assert main(["--tenant", "shop", "evaluate", "best", "--recipes", "popularity,item_knn", "--tune", "5"]) == 0
+    labels = [line.split()[:2] for line in capsys.readouterr().out.splitlines()[2:]]
+    assert [label[0] for label in labels] == ["popularity", "item_knn", "item_knn", "auto:"]
+    assert labels[2][1] == "tuned"

@@ -125,8 +125,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("model")
     train.add_argument(
         "--recipe",
-        choices=["popularity", "trending", "item_knn", "als", "ease"],
-        help="define the model with this recipe first (if it does not exist)",
+        choices=["popularity", "trending", "item_knn", "als", "ease", "session_knn", "sequential_rules", "auto"],
+        help="define the model with this recipe first (if it does not exist); auto: tuned, the best recipe kept",
     )
 
     evaluate = commands.add_parser(
@@ -146,6 +146,12 @@ def _parser() -> argparse.ArgumentParser:
         "Recall@K, NDCG@K, coverage@K. session: each row (a user's events, an anonymous session's; MovieLens: a "
         "user's ratings >= 4) read as a time-ordered session, the newest 20%% held out whole; after each of their "
         "events the next one is predicted, their items excluded: HR@K, MRR@K",
+    )
+    evaluate.add_argument(
+        "--tune",
+        type=float,
+        metavar="SECONDS",
+        help="add each recipe tuned and auto, searched for up to SECONDS each on the train part's own holdout",
     )
     evaluate.add_argument(
         "--max-predictions",

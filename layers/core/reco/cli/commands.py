@@ -16,12 +16,11 @@ import numpy as np
 from reco.cli.output import print_table, progress
 from reco.datasets.movielens import Ratings
 from reco.demo import generate_demo
-from reco.evaluation import evaluate as evaluate_model
-from reco.evaluation import format_table, quality_table, split_by_time
+from reco.evaluation import format_table, quality_table, split_by_time, split_quality_table
 from reco.imports import batches, check_within_retention, event_rows, fit_to_retention, item_rows, read_movielens
 from reco.ingestion import ingest_events, ingest_items, ingest_users
 from reco.item_files import ItemMapping, import_item_rows, read_item_file
-from reco.models import RECIPES, fit_recipe, resolve_params
+from reco.models import RECIPES
 from reco.records import IngestResult
 from reco.registry import ModelRecord
 from reco.schemas.models import DEFAULT_EVENT_WEIGHTS
@@ -36,6 +35,7 @@ from reco.stores import catalog_store, event_store, model_registry
 from reco.stores.services import training_services
 from reco.training.dataset import build_interactions
 from reco.training.service import TrainingJob, run_training
+from reco.training.tuning import AUTO, DEFAULT_BUDGET_SECONDS
 
 MAX_PRINTED_REJECTIONS = 5
 # Batches in flight at once: while the store writes one, the next is validated and serialised
@@ -174,12 +174,16 @@ def evaluate(args: argparse.Namespace) -> int:
         ratings = read_movielens(args.movielens)
         if sessions:
             rows = session_quality_table(
-                sequences_from_ratings(ratings), recipes, ks, max_predictions=args.max_predictions
+                sequences_from_ratings(ratings),
+                recipes,
+                ks,
+                max_predictions=args.max_predictions,
+                tune_budget=args.tune,
             )
             print(describe_sessions(rows))
             print(format_session_table(rows, ks))
         else:
-            print(format_table(quality_table(ratings, recipes, ks), ks))
+            print(format_table(quality_table(ratings, recipes, ks, tune_budget=args.tune), ks))
         return 0
     if not args.model:
         raise ValueError("give a MODEL, or --movielens DIR")
@@ -189,32 +193,24 @@ def evaluate(args: argparse.Namespace) -> int:
     items = [item.id for item in catalog_store().iter_items(args.tenant)]
     events = progress(event_store().iter_events(args.tenant), desc="events")
     interactions = build_interactions(events, record.event_weights, items)
-    names = (
-        [record.recipe]
-        if args.recipes is None
-        else (list(RECIPES) if args.recipes == "all" else args.recipes.split(","))
-    )
+    # An "auto" model is a search, not a recipe: it shows as the tuned rows (with its own budget by default).
+    tune_budget = args.tune
+    if record.recipe == AUTO and tune_budget is None:
+        tune_budget = float((record.tune or {}).get("budget_seconds", DEFAULT_BUDGET_SECONDS))
+    if args.recipes is None:
+        names = [] if record.recipe == AUTO else [record.recipe]
+    else:
+        names = list(RECIPES) if args.recipes == "all" else args.recipes.split(",")
+    wanted = {name: record.params if name == record.recipe else None for name in names}
     if sessions:
-        wanted = {name: record.params if name == record.recipe else None for name in names}
-        table = session_quality_table(interactions, wanted, ks, max_predictions=args.max_predictions)
+        table = session_quality_table(
+            interactions, wanted, ks, max_predictions=args.max_predictions, tune_budget=tune_budget
+        )
         print(f"{interactions.n_events} events, {describe_sessions(table)}")
         print(format_session_table(table, ks))
         return 0
     train_part, test = split_by_time(interactions)
-    rows = []
-    for name in names:
-        params = resolve_params(name, record.params if name == record.recipe else None)
-        started = time.perf_counter()
-        model = fit_recipe(name, params, train_part)
-        fit_seconds = time.perf_counter() - started
-        rows.append(
-            {
-                "recipe": name,
-                "params": params,
-                "fit_seconds": fit_seconds,
-                **evaluate_model(model, train_part, test, ks),
-            }
-        )
+    rows = split_quality_table(train_part, test, wanted, ks, tune_budget)
     held_out = sum(len(v) for v in test.values())
     print(f"{interactions.n_events} events, {len(test)} test users, {held_out} held-out items")
     print(format_table(rows, ks))
