@@ -89,6 +89,7 @@ bench: install bench-storage  ## measure the API (latency, memory), the models (
 	@$(VENV)/bin/pip install $(PIP) -r requirements-bench.txt $(QUIET_PIP) \
 		|| echo "could not install requirements-bench.txt: the comparison with implicit is skipped"
 	$(VENV)/bin/python -m bench.models
+	$(VENV)/bin/python -m bench.ease
 
 bench-storage: install  ## the local runner with MovieLens, over HTTP and the CLI: start-up, imports, training, ingest, reads under ingest, memory (about 25 min)
 	$(VENV)/bin/python -m bench.storage

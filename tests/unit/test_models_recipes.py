@@ -5,7 +5,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from reco.models import RECIPES, Interactions, Recommender, fit_recipe, resolve_params
+from reco.models import RECIPES, Interactions, Recommender, ease, fit_recipe, resolve_params
 from reco.models.ease import EASE
 
 DAY = 86_400.0
@@ -159,7 +159,11 @@ def test_params_are_resolved_and_validated() -> None:
     assert resolve_params("als", {"regularization": 1})["regularization"] == 1.0
     assert resolve_params("trending", None) == {"half_life_days": 7.0}
     assert resolve_params("popularity", {}) == {}
-    with pytest.raises(ValueError, match=r"unknown recipe 'svd'; allowed: als, ease, item_knn, popularity, sequential_rules, session_knn, trending"):
+    with pytest.raises(
+        ValueError,
+        match=r"unknown recipe 'svd'; allowed: als, ease, item_knn, popularity, sequential_rules, session_knn, "
+        r"trending",
+    ):
         resolve_params("svd", {})
     with pytest.raises(ValueError, match=r"unknown als param 'factor'; allowed params: alpha, cg_steps, factors"):
         resolve_params("als", {"factor": 8})
@@ -181,8 +185,103 @@ def test_params_are_resolved_and_validated() -> None:
 
 
 def test_ease_refuses_large_catalogs() -> None:
-    with pytest.raises(ValueError, match=r"ease needs a dense 11 x 11 item matrix; catalogs above max_items=10"):
+    with pytest.raises(
+        ValueError, match=r"ease needs a dense 11 x 11 item matrix; catalogs above max_items=10"
+    ) as error:
         EASE({"max_items": 10}).fit(two_clusters())
+    message = str(error.value)
+    assert "11 items need about 151 MB in the training function and 151 MB in every function serving" in message
+    assert "(8 and 12 bytes x items² + 150 MB;" in message and "Lambda allows 10,240" in message
+    # The default sits under what a 1,024 MB serving function holds; 20,000 items need 4.7 GB there.
+    assert ease.memory_mb(EASE.DEFAULT_PARAMS["max_items"], ease.SERVING_BYTES_PER_CELL) <= 1_024
+    assert (ease.memory_mb(20_000, 8), ease.memory_mb(20_000, 12)) == (3_202, 4_728)
+
+
+def ease_reference(data: Interactions, l2: float, binary: bool = True) -> np.ndarray:
+    """The closed form over the whole catalog in float64: B = -P / diag(P), P = (XᵀX + λI)⁻¹, diag(B) = 0."""
+    x = np.zeros((data.n_users, data.n_items))
+    np.add.at(x, (data.users, data.items), 1.0 if binary else data.weights.astype(np.float64))
+    if binary:
+        x = np.minimum(x, 1.0)
+    p = np.linalg.inv(x.T @ x + l2 * np.eye(data.n_items))
+    b = -p / np.diag(p)[None, :]
+    np.fill_diagonal(b, 0.0)
+    return b
+
+
+def random_events(n_users: int, n_items: int, n_events: int, catalog: list[str], seed: int = 3) -> Interactions:
+    """Events with a skewed item popularity (repeats included), plus catalog items without events."""
+    rng = np.random.default_rng(seed)
+    items = np.minimum(rng.zipf(1.3, n_events) - 1, n_items - 1)
+    users, weights = rng.integers(0, n_users, n_events), rng.random(n_events) * 3 + 0.5
+    return Interactions.from_events(
+        [f"u{u:03d}" for u in users],
+        [f"i{i:03d}" for i in items],
+        weights,
+        np.zeros(n_events),
+        catalog_item_ids=catalog,
+    )
+
+
+@pytest.mark.parametrize("binary", [True, False])
+def test_ease_over_the_active_items_equals_the_closed_form_over_the_catalog(binary: bool) -> None:
+    catalog = ["a-cold", "i500", "z-cold"]  # sort first, in the middle and last; no events
+    data = random_events(40, 60, 500, catalog)
+    active = np.bincount(data.items, minlength=data.n_items) > 0
+    assert (~active).sum() >= 3 and active.sum() > 20
+    model = EASE({"l2": 5.0, "binary": binary}).fit(data)
+    assert model.weights.shape == (data.n_items, data.n_items) and model.weights.dtype == np.float32
+    reference = ease_reference(data, 5.0, binary)  # (the Gram matrix itself is summed in float32)
+    np.testing.assert_allclose(model.weights, reference, rtol=0, atol=1e-5 * np.abs(reference).max())
+    assert not model.weights[~active].any() and not model.weights[:, ~active].any()
+    # The fit of the same events without the cold items in the catalog is the active block, exactly.
+    lean = Interactions.from_events(data.user_ids[data.users], data.item_ids[data.items], data.weights, data.timestamps)
+    rows = np.flatnonzero(active)
+    assert lean.item_ids.tolist() == data.item_ids[rows].tolist()
+    np.testing.assert_array_equal(
+        model.weights[np.ix_(rows, rows)], EASE({"l2": 5.0, "binary": binary}).fit(lean).weights
+    )
+
+
+@pytest.mark.parametrize("binary", [True, False])
+@pytest.mark.parametrize("method", ["dense", "pairs"])
+def test_ease_float32_schur_inverse_matches_the_float64_closed_form(
+    monkeypatch: pytest.MonkeyPatch, binary: bool, method: str
+) -> None:
+    # Tiny blocks: the recursion goes four levels deep and every update loop runs several blocks.
+    monkeypatch.setattr(ease, "FLOAT64_MAX_ITEMS", 0)
+    monkeypatch.setattr(ease, "INVERSE_BASE", 4)
+    monkeypatch.setattr(ease, "INVERSE_BLOCK", 3)
+    monkeypatch.setattr(ease, "DENSE_SECONDS_PER_MADD", 0.0 if method == "dense" else 1.0)
+    data = random_events(50, 61, 700, ["cold"], seed=5)
+    model = EASE({"l2": 2.0, "binary": binary}).fit(data)
+    reference = ease_reference(data, 2.0, binary)
+    np.testing.assert_allclose(model.weights, reference, rtol=0, atol=1e-5 * np.abs(reference).max())
+
+
+@pytest.mark.parametrize("n", [1, 8, 9, 70])
+def test_spd_inverse_in_place_matches_numpy(monkeypatch: pytest.MonkeyPatch, n: int) -> None:
+    monkeypatch.setattr(ease, "INVERSE_BASE", 8)
+    monkeypatch.setattr(ease, "INVERSE_BLOCK", 5)
+    x = np.random.default_rng(n).standard_normal((n + 20, n))
+    a = x.T @ x + np.eye(n)
+    inverse = a.copy()
+    ease.spd_inverse(inverse)
+    np.testing.assert_allclose(inverse, np.linalg.inv(a), rtol=0, atol=1e-12 * np.abs(inverse).max())
+    np.testing.assert_array_equal(inverse, inverse.T)
+
+
+@pytest.mark.parametrize("binary", [True, False])
+def test_pair_gram_equals_the_dense_gram(binary: bool) -> None:
+    data = random_events(30, 45, 400, ["cold"], seed=9)
+    x = data.csr().binarized() if binary else data.csr()
+    dense, pairs = x.gram(), x.pair_gram()
+    assert pairs.dtype == np.float32 and pairs.shape == (data.n_items, data.n_items)
+    if binary:
+        np.testing.assert_array_equal(pairs, dense)
+    else:
+        np.testing.assert_allclose(pairs, dense, rtol=1e-6)
+    assert x.pair_count() == sum(n * (n + 1) // 2 for n in np.diff(x.indptr))
 
 
 def test_unknown_rows_are_rejected_or_dropped() -> None:

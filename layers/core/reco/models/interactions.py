@@ -24,12 +24,28 @@ Strs = npt.NDArray[np.str_]
 
 # Dense user chunks are built so that rows x columns stays under this many float32 cells (32 MiB).
 DENSE_CHUNK_CELLS = 8_000_000
+# CSR.pair_gram counts at most this many entry pairs per np.bincount (about 100 MiB of int64 temporaries)
+# and lets one count span at most PAIR_GRAM_CELLS cells of the output (an int64 bincount of 64 MiB).
+PAIR_GRAM_PAIRS = 1 << 22
+PAIR_GRAM_CELLS = 1 << 23
+# Square tiles that mirror_upper copies at once: small enough for the transposed reads to stay in cache.
+MIRROR_TILE = 256
 
 
 def as_str_array(ids: Sequence[str] | npt.NDArray[Any]) -> Strs:
     """A numpy unicode array (an empty input still gets a unicode dtype)."""
     array = np.asarray(ids, dtype=np.str_)
     return array.reshape(-1)
+
+
+def mirror_upper(matrix: npt.NDArray[Any], tile: int = MIRROR_TILE) -> None:
+    """Copies the upper triangle of a square matrix onto its lower triangle, in place, tile by tile."""
+    n = matrix.shape[0]
+    for i in range(0, n, tile):
+        diagonal = matrix[i : i + tile, i : i + tile]
+        diagonal[...] = np.triu(diagonal) + np.triu(diagonal, 1).T
+        for j in range(i + tile, n, tile):
+            matrix[j : j + tile, i : i + tile] = matrix[i : i + tile, j : j + tile].T
 
 
 def lookup(universe: Strs, ids: Sequence[str] | npt.NDArray[Any]) -> I64:
@@ -118,6 +134,53 @@ class CSR:
         for start, end in self.row_chunks():
             block = self.dense_rows(start, end)
             out += block.T @ block[:, col_start:stop]
+        return out
+
+    def pair_count(self) -> int:
+        """Pairs (i <= j) of entries that share a row: the work of :meth:`pair_gram`."""
+        lengths = np.diff(self.indptr)
+        return int((lengths * (lengths + 1) // 2).sum())
+
+    def pair_gram(self) -> F32:
+        """XᵀX (n_columns x n_columns) from the pairs of entries that share a row, for sparse rows.
+
+        Costs O(:meth:`pair_count` + n_columns²) instead of :meth:`gram`'s O(n_rows x n_columns²): on
+        100 k rows of ~50 entries over 20 k columns, ~5 s instead of tens of minutes. Entries are
+        taken in (column, row) order; entry (r, i) pairs with the entries (r, j >= i) of its row (rows
+        hold sorted, distinct columns, as :meth:`from_coo` builds them), so every pair is counted once
+        into the upper triangle with one ``np.bincount`` per chunk, and the lower triangle is then
+        mirrored. Integer data (binary matrices) is summed exactly below 2²⁴ per cell.
+        """
+        n = self.shape[1]
+        out = np.zeros((n, n), dtype=np.float32)
+        flat = out.reshape(-1)
+        order = np.argsort(self.indices, kind="stable")  # entries by (column, row)
+        columns = self.indices[order].astype(np.int64)
+        counts = self.indptr[self.row_ids()[order] + 1] - order  # pairs (i, j >= i) of each entry
+        ends = np.cumsum(counts)
+        column_starts = np.searchsorted(columns, np.arange(n + 1))
+        span = max(1, PAIR_GRAM_CELLS // max(n, 1))  # columns whose output rows one bincount covers
+        counted = np.all(self.data == 1)
+        first, total = 0, len(order)
+        while first < total:
+            # A chunk: entries first:stop, at most PAIR_GRAM_PAIRS pairs and `span` output rows.
+            done = int(ends[first] - counts[first])
+            stop = int(np.searchsorted(ends, done + PAIR_GRAM_PAIRS, side="right"))
+            stop = max(first + 1, min(stop, int(column_starts[min(columns[first] + span, n)])))
+            chunk = counts[first:stop]
+            offsets = np.cumsum(chunk) - chunk
+            partners = np.repeat(order[first:stop] - offsets, chunk) + np.arange(int(chunk.sum()), dtype=np.int64)
+            base = int(columns[first]) * n
+            keys = np.repeat(columns[first:stop] * n - base, chunk)
+            keys += self.indices[partners]
+            if counted:
+                summed: npt.NDArray[Any] = np.bincount(keys)
+            else:
+                products = np.repeat(self.data[order[first:stop]].astype(np.float64), chunk) * self.data[partners]
+                summed = np.bincount(keys, weights=products)
+            flat[base : base + len(summed)] += summed
+            first = stop
+        mirror_upper(out)
         return out
 
     def column_sums(self) -> F64:
