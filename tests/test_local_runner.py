@@ -141,7 +141,7 @@ def test_reco_local_evaluates_the_demo_model(server: tuple[str, subprocess.Popen
     )
     assert result.returncode == 0, result.stderr
     header, als = result.stdout.splitlines()[-2:]
-    assert header.split()[:4] == ["recipe", "recall@10", "ndcg@10", "coverage@10"]
+    assert header.split()[:5] == ["recipe", "recall@10", "ndcg@10", "mrr@10", "coverage@10"]
     assert als.split()[0] == "als" and float(als.split()[1]) > 0.1
 
 
