@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import numpy.typing as npt
 
-from reco.models.interactions import CSR, F32, I64, Interactions
+from reco.models.interactions import CSR, F32, I32, I64, Interactions
 from reco.models.topk import top_k
 
 History = tuple[npt.ArrayLike, npt.ArrayLike]
@@ -152,11 +152,15 @@ class Recommender(ABC):
         items, weights = history if history is not None else (np.empty(0, np.int64), np.empty(0, np.float32))
         items_arr = np.asarray(items, dtype=np.int64).reshape(-1)
         weights_arr = np.broadcast_to(np.asarray(weights, dtype=np.float32).reshape(-1), items_arr.shape)
-        if user_row is not None and self.user_items is not None and 0 <= user_row < self.n_users:
-            past_items, past_weights = self.user_items.row(user_row)
-            items_arr = np.concatenate([past_items.astype(np.int64), items_arr])
-            weights_arr = np.concatenate([past_weights, weights_arr])
+        past = self.training_history(user_row) if user_row is not None and 0 <= user_row < self.n_users else None
+        if past is not None:
+            items_arr = np.concatenate([past[0].astype(np.int64), items_arr])
+            weights_arr = np.concatenate([past[1], weights_arr])
         return items_arr, weights_arr
+
+    def training_history(self, user_row: int) -> tuple[I32, F32] | None:
+        """A known row's training history (items, weights); None when the model keeps none."""
+        return None if self.user_items is None else self.user_items.row(user_row)
 
     def candidate_scores(self, user_row: int | None, history: History | None, rows: npt.ArrayLike) -> F32:
         """``user_scores(user_row, history)[rows]``: a request's candidates only (rows in the catalog).

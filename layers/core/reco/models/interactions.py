@@ -59,6 +59,16 @@ def lookup(universe: Strs, ids: Sequence[str] | npt.NDArray[Any]) -> I64:
     return np.where(found, clipped, -1).astype(np.int64)
 
 
+def segment_positions(starts: npt.ArrayLike, lengths: npt.ArrayLike) -> I64:
+    """``starts[k] + 0 … starts[k] + lengths[k] - 1`` for every segment k, concatenated: the flat positions of
+    a set of CSR rows (or any runs of a flat array), without a Python loop."""
+    first = np.asarray(starts, dtype=np.int64).reshape(-1)
+    sizes = np.asarray(lengths, dtype=np.int64).reshape(-1)
+    ends = np.cumsum(sizes)
+    total = int(ends[-1]) if len(ends) else 0
+    return np.repeat(first - (ends - sizes), sizes) + np.arange(total, dtype=np.int64)
+
+
 @dataclass(frozen=True)
 class CSR:
     """A compressed sparse row matrix: row ``r`` holds ``indices[indptr[r]:indptr[r + 1]]``."""
@@ -106,8 +116,7 @@ class CSR:
         lengths = stops - starts
         indptr = np.zeros(len(picked) + 1, dtype=np.int64)
         np.cumsum(lengths, out=indptr[1:])
-        # Entry positions: for each picked row, starts[row] + 0..length-1.
-        positions = np.repeat(starts - indptr[:-1], lengths) + np.arange(indptr[-1], dtype=np.int64)
+        positions = segment_positions(starts, lengths)
         return CSR(indptr, self.indices[positions], self.data[positions], (len(picked), self.shape[1]))
 
     def dense_rows(self, start: int, stop: int) -> F32:

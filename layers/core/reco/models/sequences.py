@@ -15,8 +15,8 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from reco.models.base import History, Recommender
-from reco.models.interactions import F32, F64, I32, I64, Interactions
+from reco.models.base import Recommender
+from reco.models.interactions import F32, F64, I32, I64, Interactions, segment_positions
 
 # Position weightings of a sequence's items, by position i (1 = oldest) of n: the newest item counts most.
 POSITION_WEIGHTINGS = ("same", "linear", "quadratic", "log")
@@ -94,8 +94,7 @@ class Sequences:
         """The items of ``rows`` flattened, and for each the position in ``rows`` it came from."""
         starts, lengths = self.indptr[rows], np.diff(self.indptr)[rows]
         owner = np.repeat(np.arange(len(rows), dtype=np.int64), lengths)
-        offsets = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        return self.items[starts[owner] + offsets].astype(np.int64), owner
+        return self.items[segment_positions(starts, lengths)].astype(np.int64), owner
 
     def to_arrays(self, prefix: str = "sequences/") -> dict[str, npt.NDArray[Any]]:
         return {f"{prefix}indptr": self.indptr, f"{prefix}items": self.items, f"{prefix}last_time": self.last_time}
@@ -134,16 +133,10 @@ class SessionRecommender(Recommender):
     def _fit_sequences(self, interactions: Interactions) -> None:
         """Statistics beyond the sequences themselves (``self.sequences`` is set)."""
 
-    def combined_history(self, user_row: int | None, history: History | None) -> tuple[I64, F32]:
-        """``history`` after the row's training sequence, when the row is known: one sequence, oldest first."""
-        items, weights = history if history is not None else (np.empty(0, np.int64), np.empty(0, np.float32))
-        items_arr = np.asarray(items, dtype=np.int64).reshape(-1)
-        weights_arr = np.broadcast_to(np.asarray(weights, dtype=np.float32).reshape(-1), items_arr.shape)
-        if user_row is not None and 0 <= user_row < self.sequences.n_rows:
-            past = self.sequences.row(user_row).astype(np.int64)
-            items_arr = np.concatenate([past, items_arr])
-            weights_arr = np.concatenate([np.ones(len(past), dtype=np.float32), weights_arr])
-        return items_arr, weights_arr
+    def training_history(self, user_row: int) -> tuple[I32, F32]:
+        """The row's training sequence, oldest first: a fresh history goes after it."""
+        past = self.sequences.row(user_row)
+        return past, np.ones(len(past), dtype=np.float32)
 
     def _score_users(self, user_rows: I64) -> F32:
         # One row at a time: evaluation batches only; a request scores one row.

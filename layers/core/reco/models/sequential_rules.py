@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from reco.models.interactions import F32, I32, I64, Interactions
+from reco.models.interactions import F32, I32, I64, Interactions, segment_positions
 from reco.models.sequences import DISTANCE_WEIGHTINGS, SessionRecommender, distance_weights
 
 
@@ -88,11 +88,7 @@ class SequentialRules(SessionRecommender):
         starts, stops = self.rules_indptr[recent], self.rules_indptr[recent + 1]
         lengths = stops - starts
         owner = np.repeat(np.arange(len(recent)), lengths)
-        positions = (
-            np.repeat(starts, lengths)
-            + np.arange(int(lengths.sum()))
-            - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        )
+        positions = segment_positions(starts, lengths)
         weights = self.rules_weights[positions] * factors[owner]
         return np.bincount(self.rules_items[positions], weights=weights, minlength=self.n_items).astype(np.float32)
 

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from reco.models.interactions import F32, I32, I64, Interactions
+from reco.models.interactions import F32, I32, I64, Interactions, segment_positions
 from reco.models.sequences import (
     DISTANCE_WEIGHTINGS,
     POSITION_WEIGHTINGS,
@@ -100,9 +100,8 @@ class SessionKNN(SessionRecommender):
         starts = self.postings_indptr[items]
         # A prefix of sample + 1 per item: enough for the most recent ``sample`` overall, even if one is excluded.
         lengths = np.minimum(self.postings_indptr[items + 1] - starts, sample + 1)
-        offsets = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
         # Concatenated sorted runs: timsort ("stable") merges them in near-linear time, unlike np.unique.
-        ranks = np.sort(self.postings[np.repeat(starts, lengths) + offsets], kind="stable")
+        ranks = np.sort(self.postings[segment_positions(starts, lengths)], kind="stable")
         ranks = ranks[np.concatenate([[True], ranks[1:] != ranks[:-1]])] if len(ranks) else ranks  # newest first
         candidates = self.rank_rows[ranks].astype(np.int64)
         return np.asarray(candidates[candidates != exclude_row][:sample], dtype=np.int64)

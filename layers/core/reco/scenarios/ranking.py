@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from reco.errors import ItemPropertyNotFound
 from reco.models.artifact import ItemColumns, column_key
-from reco.models.interactions import F32, I64, Bools
+from reco.models.interactions import F32, I64, Bools, segment_positions
 from reco.models.topk import top_k
 
 F64 = npt.NDArray[np.float64]
@@ -248,8 +248,8 @@ def _pool_codes(columns: ItemColumns, name: str, rows: I64) -> npt.NDArray[np.in
     starts, lengths = indptr[rows], indptr[rows + 1] - indptr[rows]
     matrix = np.full((len(rows), max(int(lengths.max(initial=0)), 1)), -1, dtype=np.int64)
     owners = np.repeat(np.arange(len(rows)), lengths)
-    offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    matrix[owners, offsets] = column[np.repeat(starts, lengths) + offsets]
+    positions = segment_positions(starts, lengths)
+    matrix[owners, positions - starts[owners]] = column[positions]
     return matrix
 
 
