@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -150,17 +150,35 @@ def tuned_params(
     return result.best.recipe, dict(result.best.params), result.seconds
 
 
-def variants(
-    recipes: Mapping[str, Mapping[str, Any] | None] | Sequence[str], tune_budget: float | None
-) -> list[tuple[str, str, Mapping[str, Any] | None, bool]]:
-    """(label, recipe, params, tuned) of each table row: each recipe with its params, then — with a tuning
-    budget — each recipe that has a search space tuned, and ``auto``."""
+def fitted_variants(
+    recipes: Mapping[str, Mapping[str, Any] | None] | Sequence[str], train: Interactions, tune_budget: float | None
+) -> Iterator[tuple[dict[str, Any], Recommender]]:
+    """Each table row's model fitted on ``train``, with the row's label, recipe, params, fit and tuning seconds.
+
+    The rows: each recipe with its params, then — with a tuning budget (seconds per search) — each recipe
+    that has a search space tuned, and ``auto``, their params chosen by :func:`tuned_params` on ``train``.
+    """
     wanted = list(recipes.items()) if isinstance(recipes, Mapping) else [(name, None) for name in recipes]
-    rows = [(name, name, params, False) for name, params in wanted]
+    rows: list[tuple[str, str, Mapping[str, Any] | None, bool]] = [(name, name, p, False) for name, p in wanted]
     if tune_budget is not None:
         rows += [(f"{name} tuned", name, None, True) for name, _ in wanted if RECIPES[name].SEARCH_SPACE]
         rows.append(("auto", "auto", None, True))
-    return rows
+    for label, name, params, tuned in rows:
+        tune_seconds = 0.0
+        if tuned:
+            name, resolved, tune_seconds = tuned_params(name, train, float(tune_budget or 0))
+        else:
+            resolved = resolve_params(name, params)
+        started = time.perf_counter()
+        model = fit_recipe(name, resolved, train)
+        row = {
+            "label": label if label != "auto" else f"auto: {name}",
+            "recipe": name,
+            "params": resolved,
+            "fit_seconds": time.perf_counter() - started,
+            "tune_seconds": tune_seconds,
+        }
+        yield row, model
 
 
 def quality_table(
@@ -189,27 +207,10 @@ def split_quality_table(
 ) -> list[dict[str, Any]]:
     """:func:`quality_table` on a split already made (a tenant's own events, say)."""
     rows: list[dict[str, Any]] = []
-    for label, name, params, tuned in variants(recipes, tune_budget):
-        tune_seconds = 0.0
-        if tuned:
-            name, resolved, tune_seconds = tuned_params(name, train, float(tune_budget or 0))
-        else:
-            resolved = resolve_params(name, params)
+    for row, model in fitted_variants(recipes, train, tune_budget):
         started = time.perf_counter()
-        model = fit_recipe(name, resolved, train)
-        fitted = time.perf_counter()
         metrics = evaluate(model, train, test, ks)
-        rows.append(
-            {
-                "label": label if label != "auto" else f"auto: {name}",
-                "recipe": name,
-                "params": resolved,
-                "fit_seconds": fitted - started,
-                "tune_seconds": tune_seconds,
-                "eval_seconds": time.perf_counter() - fitted,
-                **metrics,
-            }
-        )
+        rows.append({**row, "eval_seconds": time.perf_counter() - started, **metrics})
     return rows
 
 

@@ -35,10 +35,10 @@ from typing import Any
 import numpy as np
 
 from reco.datasets.movielens import Ratings, read_ml1m, read_ml100k
-from reco.evaluation import tuned_params, variants
+from reco.evaluation import fitted_variants
 from reco.models.base import Recommender
 from reco.models.interactions import DENSE_CHUNK_CELLS, F32, I64, Bools, Interactions
-from reco.models.recipes import RECIPES, fit_recipe, resolve_params
+from reco.models.recipes import RECIPES
 from reco.models.sequences import Sequences
 
 
@@ -176,29 +176,12 @@ def session_quality_table(
     split = split_sessions(interactions, test_fraction)
     rows = sample_sessions(split, max_predictions, seed)
     table: list[dict[str, Any]] = []
-    for label, name, params, tuned in variants(recipes, tune_budget):
-        tune_seconds = 0.0
-        if tuned:
-            name, resolved, tune_seconds = tuned_params(name, split.train, float(tune_budget or 0))
-        else:
-            resolved = resolve_params(name, params)
+    for row, model in fitted_variants(recipes, split.train, tune_budget):
         started = time.perf_counter()
-        model = fit_recipe(name, resolved, split.train)
-        fitted = time.perf_counter()
         metrics = evaluate_sessions(model, split, rows, ks)
-        eval_seconds = time.perf_counter() - fitted
-        table.append(
-            {
-                "label": label if label != "auto" else f"auto: {name}",
-                "recipe": name,
-                "params": resolved,
-                "fit_seconds": fitted - started,
-                "tune_seconds": tune_seconds,
-                "eval_seconds": eval_seconds,
-                "ms_per_prediction": 1000.0 * eval_seconds / max(metrics["n_predictions"], 1.0),
-                **metrics,
-            }
-        )
+        eval_seconds = time.perf_counter() - started
+        ms_per_prediction = 1000.0 * eval_seconds / max(metrics["n_predictions"], 1.0)
+        table.append({**row, "eval_seconds": eval_seconds, "ms_per_prediction": ms_per_prediction, **metrics})
     return table
 
 
