@@ -108,7 +108,9 @@ def test_an_auto_model_evaluates_as_its_search_and_tune_adds_tuned_rows(
     ]
     assert not ingest_events("shop", events, event_store(), bulk=True).rejected
     assert main(["--tenant", "shop", "train", "best", "--recipe", "auto"]) == 0
-    assert "best: version 1 published" in capsys.readouterr().out
+    trained = capsys.readouterr().out
+    assert "best: version 1 published" in trained and "\ntuning: " in trained and "  chosen params: " in trained
+    assert max(len(line) for line in trained.splitlines()) < 300  # the search is summed up, not dumped
     assert main(["--tenant", "shop", "evaluate", "best", "--k", "5"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("180 events") and [line.split()[0] for line in lines[2:]] == ["auto:"]

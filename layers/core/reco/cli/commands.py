@@ -160,8 +160,24 @@ def train(args: argparse.Namespace) -> int:
         print(f"reco train: training failed: {failed.reason if failed else 'unknown'}", file=sys.stderr)
         return 1
     print(f"{args.model}: version {version.version} published")
-    print_table([{"metric": name, "value": value} for name, value in version.metrics.items()])
+    metrics = {name: value for name, value in version.metrics.items() if name != "tuning"}
+    print_table([{"metric": name, "value": value} for name, value in metrics.items()])
+    if "tuning" in version.metrics:
+        print(tuning_summary(version.metrics["tuning"]))
     return 0
+
+
+def tuning_summary(tuning: dict[str, Any]) -> str:
+    """The search in a few lines (every trial is in ``GET /v1/models/{id}``), or why it was skipped."""
+    if "skipped" in tuning:
+        return f"tuning skipped: {tuning['skipped']}"
+    default, chosen = tuning["default"], tuning["chosen"]
+    params = ", ".join(f"{k}={v}" for k, v in chosen["params"].items())
+    return (
+        f"tuning: {len(tuning['trials'])} trials in {tuning['seconds']:.1f} s (budget {tuning['budget_seconds']} s, "
+        f"stopped: {tuning['stopped']}); holdout {tuning['metric']}: default {default['recipe']} {default['value']}, "
+        f"popularity {tuning['popularity']}, chosen {chosen['recipe']} {chosen['value']}\n  chosen params: {params}"
+    )
 
 
 def evaluate(args: argparse.Namespace) -> int:
