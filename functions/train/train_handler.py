@@ -8,8 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 from reco.observability import logger, tracer
+from reco.snapstart import register_runtime_hooks
 from reco.stores.services import training_services
 from reco.training.service import TrainingJob, run_training
+
+# SnapStart: at initialisation, where Lambda looks for hooks (reseed, fresh AWS clients after restore).
+register_runtime_hooks()
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -14,6 +14,7 @@ from reco.api.middleware import RequestContextMiddleware
 from reco.api.tenant_share import TenantShareMiddleware
 from reco.observability import logger, tracer
 from reco.settings import get_settings
+from reco.snapstart import register_runtime_hooks
 from reco.stores.rate_counters import tenant_limiter as dynamodb_tenant_limiter
 from reco.tenant_share import TenantLimiter
 
@@ -75,6 +76,7 @@ def lambda_handler(app: FastAPI) -> Callable[[dict[str, Any], Any], dict[str, An
     collector for the process (see :func:`tune_gc_for_requests`).
     """
     asgi = Mangum(app, lifespan="off")
+    register_runtime_hooks()  # SnapStart: reseed and fresh AWS clients in each restored container
     tune_gc_for_requests()  # at the end of module initialisation, once per container
 
     @logger.inject_lambda_context(clear_state=True)
