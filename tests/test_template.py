@@ -50,6 +50,29 @@ def test_functions_are_thin_and_share_one_layer_on_a_recent_runtime() -> None:
     assert (ROOT / "layers/core/reco/__init__.py").exists()  # the package sits directly in the layer folder
 
 
+def test_every_function_starts_from_a_snapshot_of_its_published_version() -> None:
+    settings = load_template()["Globals"]["Function"]
+    assert settings["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+    assert settings["AutoPublishAlias"] == "live"
+    (layer,) = resources("AWS::Serverless::LayerVersion").values()
+    assert layer["Properties"]["PublishLambdaVersion"] is True
+    for name, function in resources("AWS::Serverless::Function").items():
+        props = function["Properties"]
+        # Any change, a new layer version included, publishes a version (and so a snapshot) behind `live`.
+        assert props["AutoPublishAliasAllProperties"] is True, name
+        assert not {"SnapStart", "AutoPublishAlias"} & set(props), f"{name} overrides the Globals"
+        # What SnapStart cannot be combined with.
+        assert not {"ProvisionedConcurrencyConfig", "FileSystemConfigs"} & set(props), name
+        assert props.get("EphemeralStorage", {"Size": 512})["Size"] <= 512, name
+
+
+def test_training_requests_invoke_the_train_alias() -> None:
+    models = resources("AWS::Serverless::Function")["ModelsFunction"]["Properties"]
+    assert models["Environment"]["Variables"]["TRAIN_FUNCTION"] == {"Ref": "TrainFunction.Alias"}
+    invoke = [s for s in models["Policies"][0]["Statement"] if s.get("Action") == "lambda:InvokeFunction"]
+    assert [s["Resource"] for s in invoke] == [{"Ref": "TrainFunction.Alias"}]
+
+
 def test_every_function_logs_to_its_own_group_with_retention() -> None:
     groups = resources("AWS::Logs::LogGroup")
     for name, function in resources("AWS::Serverless::Function").items():
