@@ -24,11 +24,12 @@ SUBJECT ?= local-user
 TTL ?= 3600
 FUZZ_EXAMPLES ?= 200
 FUZZ_SEED ?= 20261207
+ARCH ?= arm64
 
 .PHONY: help install tools run token test lint pytest fuzz build bench bench-storage openapi clean
 
 # The variables a target's help text may name, as $(NAME): `make help` prints their values.
-HELP_VARIABLES := PORT ROLES TENANT SUBJECT TTL FUZZ_EXAMPLES
+HELP_VARIABLES := PORT ROLES TENANT SUBJECT TTL FUZZ_EXAMPLES ARCH
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) \
@@ -77,8 +78,14 @@ fuzz: install  ## the schema fuzzer alone, longer: $(FUZZ_EXAMPLES) random reque
 # sam build runs pip for the python3.12 runtime: it needs python3.12 on PATH (pyenv's, if present).
 PY312_DIR := $(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.12*/bin)))
 
-build: tools  ## sam build into .aws-sam/ (the layer and every function), ready for sam deploy
-	PATH="$(PY312_DIR):$$PATH" $(TOOLS)/bin/sam build
+# ARCH reaches the layer's wheels through RECO_ARCH (sam build runs layers/core/Makefile with this
+# environment) and the functions through the template's Architecture parameter; then the built layer
+# is checked against ARCH. Deploy with the same Architecture (default arm64 in both).
+build: tools  ## sam build for ARCH=$(ARCH) (or x86_64) into .aws-sam/, then check the layer's wheels match it
+	@case "$(ARCH)" in arm64|x86_64) ;; *) echo "ARCH must be arm64 or x86_64, not '$(ARCH)'" >&2; exit 2 ;; esac
+	PATH="$(PY312_DIR):$$PATH" RECO_ARCH=$(ARCH) $(TOOLS)/bin/sam build --parameter-overrides Architecture=$(ARCH)
+	$(TOOLS)/bin/python -m local.build_check .aws-sam/build/CoreLayer $(ARCH)
+	@test "$(ARCH)" = arm64 || echo "deploy this build with Architecture=$(ARCH) in parameter_overrides"
 
 bench: install bench-storage  ## measure the API (latency, memory), the models (ALS fit vs implicit, ranking, artifact load), scenario requests, lists, chat turns, and the local runner's storage
 	$(VENV)/bin/python -m bench.recommend

@@ -120,9 +120,12 @@ def test_every_function_snapstarts_behind_a_live_alias(transformed: dict[str, An
     assert len(functions) == len(versions) == len(aliases) == len(routed_functions()) + 1  # and TrainFunction
     for name, function in functions.items():
         assert function["Properties"]["SnapStart"] == {"ApplyOn": "PublishedVersions"}, name
+        assert function["Properties"]["Architectures"] == [{"Ref": "Architecture"}], name
         (version,) = [v for v, r in versions.items() if r["Properties"]["FunctionName"] == {"Ref": name}]
         (alias,) = [a for a, r in aliases.items() if r["Properties"]["FunctionName"] == {"Ref": name}]
         assert aliases[alias]["Properties"]["FunctionVersion"] == {"Fn::GetAtt": [version, "Version"]}, name
+    (layer,) = of_type(transformed, "AWS::Lambda::LayerVersion").values()
+    assert layer["Properties"]["CompatibleArchitectures"] == [{"Ref": "Architecture"}]
 
 
 INVOCATION = re.compile(r"/functions/\$\{(?P<target>[A-Za-z0-9]+)\}/invocations$")

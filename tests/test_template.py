@@ -45,9 +45,30 @@ def test_functions_are_thin_and_share_one_layer_on_a_recent_runtime() -> None:
     assert runtime in {"python3.12", "python3.13"}
     (layer,) = resources("AWS::Serverless::LayerVersion").values()
     assert layer["Properties"]["ContentUri"] == "layers/core"
-    assert layer["Metadata"]["BuildMethod"] == runtime
+    # layers/core/Makefile fetches the wheels for the runtime's Python and the target architecture (no Docker).
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
+    layer_makefile = (ROOT / "layers/core/Makefile").read_text()
+    assert "\nbuild-CoreLayer:" in layer_makefile
+    assert f"LAMBDA_PYTHON_VERSION := {runtime.removeprefix('python')}\n" in layer_makefile
     assert (ROOT / "layers/core/requirements.txt").exists()
     assert (ROOT / "layers/core/reco/__init__.py").exists()  # the package sits directly in the layer folder
+
+
+def test_functions_and_the_layer_follow_one_architecture_parameter() -> None:
+    template = load_template()
+    parameter = template["Parameters"]["Architecture"]
+    assert (parameter["Default"], sorted(parameter["AllowedValues"])) == ("arm64", ["arm64", "x86_64"])
+    assert template["Globals"]["Function"]["Architectures"] == [{"Ref": "Architecture"}]
+    for name, function in resources("AWS::Serverless::Function").items():
+        assert "Architectures" not in function["Properties"], name
+    (layer,) = resources("AWS::Serverless::LayerVersion").values()
+    assert layer["Properties"]["CompatibleArchitectures"] == [{"Ref": "Architecture"}]
+    assert layer["Metadata"]["BuildArchitecture"] == {"Ref": "Architecture"}  # sam build caches per architecture
+    # `make build ARCH=...` hands the one value to the template and to the layer's recipe, then checks the result.
+    makefile = (ROOT / "Makefile").read_text()
+    assert "RECO_ARCH=$(ARCH) $(TOOLS)/bin/sam build --parameter-overrides Architecture=$(ARCH)" in makefile
+    assert "local.build_check .aws-sam/build/CoreLayer $(ARCH)" in makefile
+    assert "RECO_ARCH ?= arm64" in (ROOT / "layers/core/Makefile").read_text()  # the same default as ARCH
 
 
 def test_every_function_starts_from_a_snapshot_of_its_published_version() -> None:
