@@ -124,6 +124,7 @@ def test_every_function_snapstarts_behind_a_live_alias(transformed: dict[str, An
         (version,) = [v for v, r in versions.items() if r["Properties"]["FunctionName"] == {"Ref": name}]
         (alias,) = [a for a, r in aliases.items() if r["Properties"]["FunctionName"] == {"Ref": name}]
         assert aliases[alias]["Properties"]["FunctionVersion"] == {"Fn::GetAtt": [version, "Version"]}, name
+        assert versions[version]["DeletionPolicy"] == "Delete", name  # the version `live` leaves goes, snapshot too
     (layer,) = of_type(transformed, "AWS::Lambda::LayerVersion").values()
     assert layer["Properties"]["CompatibleArchitectures"] == [{"Ref": "Architecture"}]
 

@@ -75,13 +75,14 @@ def test_every_function_starts_from_a_snapshot_of_its_published_version() -> Non
     settings = load_template()["Globals"]["Function"]
     assert settings["SnapStart"] == {"ApplyOn": "PublishedVersions"}
     assert settings["AutoPublishAlias"] == "live"
+    assert settings["VersionDeletionPolicy"] == "Delete"  # a retained version's snapshot stays on the bill
     (layer,) = resources("AWS::Serverless::LayerVersion").values()
     assert layer["Properties"]["PublishLambdaVersion"] is True
     for name, function in resources("AWS::Serverless::Function").items():
         props = function["Properties"]
         # Any change, a new layer version included, publishes a version (and so a snapshot) behind `live`.
         assert props["AutoPublishAliasAllProperties"] is True, name
-        assert not {"SnapStart", "AutoPublishAlias"} & set(props), f"{name} overrides the Globals"
+        assert not {"SnapStart", "AutoPublishAlias", "VersionDeletionPolicy"} & set(props), f"{name} overrides"
         # What SnapStart cannot be combined with.
         assert not {"ProvisionedConcurrencyConfig", "FileSystemConfigs"} & set(props), name
         assert props.get("EphemeralStorage", {"Size": 512})["Size"] <= 512, name
