@@ -44,10 +44,10 @@ from reco.chat.service import ChatServices, chat_turn
 from reco.chat.understanding import CatalogVocabulary, understand
 from reco.demo import AUDIENCE_PHRASES, CATEGORIES, COLORS, DEFAULT_NOW, KEYWORD_TAGS, OCCASIONS, generate_demo
 from reco.identity import Identity, Role
-from reco.models import ModelArtifact
 from reco.models.als import ALS
-from reco.models.artifact import build_item_columns
+from reco.models.artifact import ModelArtifact
 from reco.models.bm25 import build_bm25_index
+from reco.models.columns import build_item_columns
 from reco.models.text_index import build_text_index
 from reco.recommendations.service import RecommendationServices
 from reco.records import Event, Item, User

@@ -41,9 +41,9 @@ from reco.lists.explain import anchors, strongest_interactions
 from reco.lists.filters import filters_mask, parse_filter
 from reco.lists.query import ListQuery, ListServices
 from reco.lists.service import recommendation_list
-from reco.models import ModelArtifact
 from reco.models.als import ALS
-from reco.models.artifact import build_item_columns
+from reco.models.artifact import ModelArtifact
+from reco.models.columns import build_item_columns
 from reco.models.text_index import build_text_index
 from reco.recommendations.facts import SCORED_EVENTS
 from reco.recommendations.service import RecommendationServices

@@ -29,9 +29,9 @@ import numpy as np
 
 from bench.models import USERS, blas_limit, bound_top, synthetic
 from bench.timing import peak_kib, timed
-from reco.models import ModelArtifact
 from reco.models.als import ALS
-from reco.models.artifact import build_item_columns
+from reco.models.artifact import ModelArtifact
+from reco.models.columns import build_item_columns
 from reco.models.text_index import build_text_index
 from reco.recommendations.case import run_case
 from reco.recommendations.facts import Requester, RequestFacts

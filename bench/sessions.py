@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 
 from bench.timing import timed
-from reco.models import Interactions, ModelArtifact
-from reco.models.interactions import F32, I64
+from reco.models.artifact import ModelArtifact
+from reco.models.interactions import F32, I64, Interactions
 from reco.models.recipes import fit_recipe
 from reco.models.sequential_rules import SequentialRules
 from reco.models.session_knn import SessionKNN

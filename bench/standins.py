@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from reco.decisions import Decision
-from reco.models import ModelArtifact
+from reco.models.artifact import ModelArtifact
 from reco.records import Event, Page
 from reco.registry import ModelRecord
 from reco.schemas.scenarios import Scenario

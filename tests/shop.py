@@ -10,9 +10,12 @@ import numpy as np
 from reco.ingestion import ingest_events, ingest_items, ingest_users
 from reco.registry import ModelRecord
 from reco.schemas.models import DEFAULT_EVENT_WEIGHTS
-from reco.stores import catalog_store, event_store, model_registry
-from reco.stores.services import training_services
-from reco.training.service import TrainingJob, run_training
+from reco.services.training import training_services
+from reco.stores.catalog import catalog_store
+from reco.stores.events import event_store
+from reco.stores.models import model_registry
+from reco.training.requests import TrainingJob
+from reco.training.service import run_training
 
 MODEL = "shop-als"
 GENRES = ("rock", "jazz", "pop", "folk")

@@ -82,8 +82,8 @@ def test_chat_declares_the_authorizers_401(client: TestClient) -> None:
 def test_property_names_with_a_nul_keep_their_own_columns_in_the_artifact() -> None:
     """A zip entry name ends at a NUL: 'a\\x00x' and 'a\\x00y' were both stored as 'col/a' (a warning, and
     one column read back under another name) after a fuzzed catalog was trained on."""
-    from reco.models import ModelArtifact
-    from reco.models.text_index import column_key, column_name
+    from reco.models.artifact import ModelArtifact
+    from reco.models.columns import column_key, column_name
     from tests.unit.test_models_recipes import two_clusters
 
     names = ["a\x00x", "a\x00y", "a", "%00", "b/%2F"]

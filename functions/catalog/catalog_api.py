@@ -10,7 +10,7 @@ from reco.api import build_app, lambda_handler, require_roles
 from reco.identity import Identity, Role
 from reco.ingestion import find_item, find_user, ingest_items, ingest_users, list_items, remove_item
 from reco.schemas.catalog import IngestResponse, ItemPage, ItemResponse, PutItemsRequest, PutUsersRequest, UserResponse
-from reco.stores import catalog_store
+from reco.stores.catalog import catalog_store
 
 # Server-side data routes: a browser token (`frontend`) may neither read nor write the catalog.
 CATALOG_ROLES = (Role.ROOT, Role.MANAGER, Role.BACKEND)

@@ -8,7 +8,7 @@ from reco.api import build_app, lambda_handler, require_roles
 from reco.chat.service import chat_turn
 from reco.identity import Identity, Role
 from reco.schemas.chat import ChatRequest, ChatResponse
-from reco.stores.services import chat_services
+from reco.services.chat import chat_services
 
 ROLES = (Role.ROOT, Role.MANAGER, Role.BACKEND, Role.FRONTEND)
 

@@ -25,7 +25,7 @@ from reco.schemas.customer import (
     RequestLogsPage,
 )
 from reco.schemas.parameters import INSTANT_FORM, documented
-from reco.stores.services import customer_services
+from reco.services.customer import customer_services
 
 RECOMMEND_ROLES = (Role.ROOT, Role.MANAGER, Role.BACKEND, Role.FRONTEND)
 LOG_ROLES = (Role.ROOT, Role.MANAGER)

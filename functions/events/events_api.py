@@ -10,7 +10,7 @@ from reco.api import build_app, lambda_handler, require_roles
 from reco.identity import Identity, Role
 from reco.ingestion import ingest_events, list_events
 from reco.schemas.events import EventIngestResponse, EventPage, PostEventsRequest
-from reco.stores import event_store
+from reco.stores.events import event_store
 
 # Server-side data routes: a browser token (`frontend`) may neither send nor read events.
 EVENTS_ROLES = (Role.ROOT, Role.MANAGER, Role.BACKEND)

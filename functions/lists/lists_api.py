@@ -29,7 +29,7 @@ from reco.schemas.parameters import (
     SHORTHAND_FILTER_MAX_LENGTH,
     documented,
 )
-from reco.stores.services import context_services, list_services
+from reco.services.lists import context_services, list_services
 
 READERS = (Role.ROOT, Role.MANAGER, Role.BACKEND, Role.FRONTEND, Role.READ)
 MANAGERS = (Role.ROOT, Role.MANAGER)

@@ -10,9 +10,10 @@ from reco.api import build_app, lambda_handler, require_roles
 from reco.identity import Identity, Role
 from reco.model_definitions import define_model, describe_model, list_models
 from reco.schemas.models import MODEL_ID_PATTERN, ModelDefinition, ModelList, ModelView, TrainingAccepted
-from reco.stores import event_store, model_registry
-from reco.stores.services import training_launcher
-from reco.training.service import request_training
+from reco.services.launcher import training_launcher
+from reco.stores.events import event_store
+from reco.stores.models import model_registry
+from reco.training.requests import request_training
 
 # Defining a model changes what every user sees: configuration roles only. A backend may read
 # models and trigger retraining (e.g. a nightly job).

@@ -8,7 +8,7 @@ from reco.api import build_app, lambda_handler, require_roles
 from reco.identity import Identity, Role
 from reco.ranking.service import rank_candidates
 from reco.schemas.ranking import RecommendRequest, RecommendResponse
-from reco.stores.services import ranking_services
+from reco.services.ranking import ranking_services
 
 # Candidate lists carry prices and stock that steer the ranking: a server-side call, so the
 # browser-facing `frontend` role may not use it.

@@ -31,7 +31,7 @@ from reco.schemas.recommendation import (
     SessionItemsRequest,
 )
 from reco.schemas.scenarios import SCENARIO_NAME_PATTERN
-from reco.stores.services import recommendation_services
+from reco.services.recommendations import recommendation_services
 
 ROLES = (Role.ROOT, Role.MANAGER, Role.BACKEND, Role.FRONTEND)
 Id = Annotated[str, Path(min_length=1, max_length=64, description="Item or user id.")]

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from reco.api import build_app, lambda_handler, require_roles
 from reco.identity import Identity, Role
-from reco.lists.contexts import ContextReferences
+from reco.scenarios.references import ContextReferences
 from reco.scenarios.service import (
     delete_scenario,
     get_default,
@@ -30,8 +30,9 @@ from reco.schemas.scenarios import (
     ScenarioWritten,
     StoredScenario,
 )
-from reco.stores import catalog_store, scenario_store
+from reco.stores.catalog import catalog_store
 from reco.stores.contexts import context_store
+from reco.stores.scenarios import scenario_store
 
 ROLES = (Role.ROOT, Role.MANAGER, Role.BACKEND)  # "Authorized Roles: root, manager, backend"
 

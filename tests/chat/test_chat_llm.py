@@ -20,10 +20,11 @@ from fastapi.testclient import TestClient
 import chat_api
 from local.tokens import issue_token
 from reco.chat.service import ChatServices
+from reco.services.chat import chat_services
+from reco.services.recommendations import recommendation_services
 from reco.stores.bedrock import BedrockChatModel
 from reco.stores.catalog import catalog_store
 from reco.stores.conversations import conversation_store
-from reco.stores.services import chat_services, recommendation_services
 
 TENANT = "demo"
 MODEL_ID = "anthropic.claude-3-haiku-20240307-v1:0"

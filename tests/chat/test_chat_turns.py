@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from local.tokens import issue_token
-from reco.stores import catalog_store
+from reco.stores.catalog import catalog_store
 from reco.stores.conversations import conversation_store
 from reco.stores.decisions import decision_store
 

@@ -12,7 +12,7 @@ import pytest
 from reco.chat import CatalogVocabulary, ChatEvent, Constraints, understand
 from reco.chat.lexicon import find_prices, normalize, stem
 from reco.demo import generate_demo
-from reco.models import ItemColumns, build_item_columns
+from reco.models.columns import ItemColumns, build_item_columns
 
 # The demo shop's vocabularies (reco.demo), cut down.
 VOCAB = CatalogVocabulary(

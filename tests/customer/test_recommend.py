@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from reco.stores.services import model_cache
+from reco.services.serving import model_cache
 from tests.customer.catalog import CATEGORIES, NUMBERS, item_id, load_customer_shop, properties_by_id
 
 Auth = Callable[..., dict[str, str]]

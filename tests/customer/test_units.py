@@ -11,7 +11,7 @@ from reco.customer import service
 from reco.customer.logs import LogsQuery, LogWindow, RequestLog, _decode_cursor, _encode_cursor, read_logs
 from reco.customer.service import _shown_scores, all_canonical_integers, integer_ids
 from reco.errors import MalformedCursor
-from reco.models import ModelArtifact
+from reco.models.artifact import ModelArtifact
 from reco.schemas.customer import CustomerRecommendRequest
 
 

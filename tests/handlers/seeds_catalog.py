@@ -6,7 +6,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from reco.records import Event, Item, User
-from reco.stores import catalog_store, event_store
+from reco.stores.catalog import catalog_store
+from reco.stores.events import event_store
 
 TENANT = "demo"  # the tenant claim of every sample event
 

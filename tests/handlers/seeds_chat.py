@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from reco.ingestion import ingest_items
-from reco.stores import catalog_store
+from reco.stores.catalog import catalog_store
 from tests.shop import load_shop
 
 TENANT = "demo"  # the tenant claim of the sample event

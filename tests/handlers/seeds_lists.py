@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from reco.lists.contexts import put_context
 from reco.schemas.lists import ContextBody
-from reco.stores.services import context_services
+from reco.services.lists import context_services
 from tests.shop import load_shop
 
 TENANT = "demo"  # the tenant claim of every sample event

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from reco.records import Event
 from reco.registry import ModelRecord
 from reco.schemas.models import DEFAULT_EVENT_WEIGHTS
-from reco.stores import event_store, model_registry
+from reco.stores.events import event_store
+from reco.stores.models import model_registry
 
 TENANT = "demo"  # the tenant claim of every sample event
 

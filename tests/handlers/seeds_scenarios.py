@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 from reco.scenarios.service import put_scenario, set_default
 from reco.schemas.scenarios import Scenario
-from reco.stores import catalog_store, scenario_store
+from reco.stores.catalog import catalog_store
+from reco.stores.scenarios import scenario_store
 from tests.shop import load_shop
 
 TENANT = "demo"  # the tenant claim of every sample event

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from local.template import functions, routes
-from reco.stores.services import training_launcher
+from reco.services.launcher import training_launcher
 from tests.conftest import EVENTS_DIR, LambdaContext, load_event
 from tests.handlers.seeds_catalog import CATALOG_SEEDS
 from tests.handlers.seeds_chat import CHAT_SEEDS

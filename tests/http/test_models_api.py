@@ -9,10 +9,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from reco.ingestion import ingest_events
-from reco.models import SESSION_RECIPES, Interactions
+from reco.models.interactions import Interactions
+from reco.models.recipes import SESSION_RECIPES
 from reco.registry import ModelRecord, ModelVersion
-from reco.stores import event_store, model_registry
-from reco.stores.services import training_launcher
+from reco.services.launcher import training_launcher
+from reco.stores.events import event_store
+from reco.stores.models import model_registry
 from tests.unit.test_tuning import popular, sessions, users
 
 Auth = Callable[..., dict[str, str]]

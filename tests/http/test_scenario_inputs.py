@@ -15,8 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from reco.ingestion import ingest_events, ingest_items, ingest_users
-from reco.stores import catalog_store, event_store
-from reco.stores.services import recommendation_services
+from reco.services.recommendations import recommendation_services
+from reco.stores.catalog import catalog_store
+from reco.stores.events import event_store
 from tests.shop import load_shop, shop_items, train_shop
 
 Auth = Callable[..., dict[str, str]]

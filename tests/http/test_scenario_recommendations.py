@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from reco.ingestion import ingest_events
 from reco.scenarios.engine import ab_variant
-from reco.stores import event_store
+from reco.stores.events import event_store
 from tests.shop import load_shop, shop_events, shop_items
 
 Auth = Callable[..., dict[str, str]]

@@ -10,8 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from reco.ingestion import ingest_events, ingest_items
-from reco.stores import catalog_store, event_store
-from reco.stores.services import training_launcher
+from reco.services.launcher import training_launcher
+from reco.stores.catalog import catalog_store
+from reco.stores.events import event_store
 
 Auth = Callable[..., dict[str, str]]
 N_ITEMS, PATH = 30, 6

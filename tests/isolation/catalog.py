@@ -7,7 +7,7 @@ from collections.abc import Callable
 import boto3
 from fastapi.testclient import TestClient
 
-from reco.stores import event_store
+from reco.stores.events import event_store
 
 Auth = Callable[..., dict[str, str]]
 A, B = "tenant-a", "tenant-b"

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
-from reco.stores.services import training_launcher
+from reco.services.launcher import training_launcher
 
 Auth = Callable[..., dict[str, str]]
 

@@ -25,7 +25,8 @@ from reco.lists.filters import (
     parse_scope_filters,
     typed_filter,
 )
-from reco.models import ItemColumns, TextIndex, build_item_columns, build_text_index
+from reco.models.columns import ItemColumns, build_item_columns
+from reco.models.text_index import TextIndex, build_text_index
 from reco.scenarios.filters import FILTER_OPS
 
 N_ITEMS = 300

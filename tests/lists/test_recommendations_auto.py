@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from reco.lists.cursor import AutoCursor, decode_list_cursor
+from reco.services.serving import model_cache
 from reco.stores.decisions import decision_store
-from reco.stores.services import model_cache
 from tests.lists.store import NOW, load_store, store_events, store_items
 
 Auth = Callable[..., dict[str, str]]

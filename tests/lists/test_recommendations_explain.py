@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from reco.models import ModelArtifact
+from reco.event_weights import USER_PREFIX
+from reco.models.artifact import ModelArtifact
 from reco.scenarios.engine import ab_variant
-from reco.stores.services import model_cache
-from reco.training.dataset import USER_PREFIX
+from reco.services.serving import model_cache
 from tests.lists.store import NOW, load_store, store_events, store_items
 
 Auth = Callable[..., dict[str, str]]

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from reco.services.serving import model_cache
 from reco.stores.decisions import decision_store
-from reco.stores.services import model_cache
 from tests.lists.store import N_ITEMS, load_store, store_items
 
 Auth = Callable[..., dict[str, str]]

@@ -15,7 +15,7 @@ import pytest
 
 from reco.datasets import read_ml1m, read_ml100k
 from reco.evaluation import format_table, quality_table
-from reco.models import RECIPES
+from reco.models.recipes import RECIPES
 
 ML100K = Path(__file__).resolve().parents[2].parent / "shared/data/ml-100k"
 ML1M = Path(__file__).resolve().parents[2].parent / "shared/data/ml-1m"

@@ -12,7 +12,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from reco.models import BM25_FIELDS, BM25Index, ModelArtifact, build_bm25_index, tokenize
+from reco.models.artifact import ModelArtifact
+from reco.models.bm25 import BM25_FIELDS, BM25Index, build_bm25_index
+from reco.models.text_index import tokenize
 from tests.unit.test_models_recipes import two_clusters
 
 WORDS = ["red", "Shoe", "desk", "WOODEN", "café", "cafe\u0301", "Crème", "naïve", "ёж", "tool", "x2", "lamp"]

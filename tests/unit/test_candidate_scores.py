@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from reco.models import RECIPES, Interactions, fit_recipe
+from reco.models.interactions import Interactions
+from reco.models.recipes import RECIPES, fit_recipe
 
 RNG = np.random.default_rng(3)
 USERS = [f"u{n}" for n in RNG.integers(0, 30, 600)]

@@ -11,7 +11,9 @@ from unittest.mock import patch
 import pytest
 
 from reco.cli import main
-from reco.stores import catalog_store, event_store, model_registry
+from reco.stores.catalog import catalog_store
+from reco.stores.events import event_store
+from reco.stores.models import model_registry
 
 SHARED_ML100K = Path(__file__).resolve().parents[2].parent / "shared/data/ml-100k"
 

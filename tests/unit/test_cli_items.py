@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reco.cli import main
-from reco.stores import catalog_store
+from reco.stores.catalog import catalog_store
 
 pytestmark = pytest.mark.store_contract  # against moto and the local store
 

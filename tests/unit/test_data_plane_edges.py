@@ -12,15 +12,18 @@ from pydantic import ValidationError
 
 from reco.decisions import Decision
 from reco.errors import ServiceUnavailable
+from reco.event_weights import MAX_EVENT_WEIGHT, event_weight
 from reco.records import Event
 from reco.registry import ModelRecord
 from reco.schemas.ranking import MAX_CONTEXT_BYTES, RecommendRequest
-from reco.stores import event_store, model_registry
+from reco.services.launcher import training_launcher
+from reco.services.serving import model_cache
+from reco.services.training import training_services
 from reco.stores.decisions import DecisionStore, decision_store
-from reco.stores.events import EventStore
-from reco.stores.services import model_cache, training_launcher, training_services
-from reco.training.dataset import MAX_EVENT_WEIGHT, event_weight
-from reco.training.service import TrainingJob, request_training, run_training
+from reco.stores.events import EventStore, event_store
+from reco.stores.models import model_registry
+from reco.training.requests import TrainingJob, request_training
+from reco.training.service import run_training
 
 pytestmark = pytest.mark.store_contract  # against moto and the local store
 

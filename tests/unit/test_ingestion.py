@@ -278,7 +278,7 @@ def test_an_integral_float_reads_back_as_the_equal_int() -> None:
 
 
 def test_values_round_trip_through_dynamodb(aws: dict[str, str]) -> None:
-    from reco.stores import catalog_store
+    from reco.stores.catalog import catalog_store
 
     properties = {"b": True, "n": 5, "f": 49.99, "tiny": 1e-7, "big": 10**40, "s": "x", "l": ["a"], "e": []}
     assert catalog_store().put_items("t", [Item("a", properties)]).accepted == 1

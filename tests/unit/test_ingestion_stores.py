@@ -13,9 +13,8 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from reco.records import Event, IngestResult, Item, Rejection
-from reco.stores import catalog_store, event_store
-from reco.stores.catalog import CatalogStore
-from reco.stores.events import SHARDS, EventStore, shard_of
+from reco.stores.catalog import CatalogStore, catalog_store
+from reco.stores.events import SHARDS, EventStore, event_store, shard_of
 
 pytestmark = pytest.mark.store_contract  # against moto and the local store
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from reco.errors import ModelNotFound, ModelNotReady
-from reco.models import Interactions, ModelArtifact
+from reco.models.artifact import ModelArtifact
+from reco.models.interactions import Interactions
 from reco.registry import ModelRecord, artifact_key
 from reco.serving.cache import ModelCache
 

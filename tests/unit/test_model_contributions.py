@@ -7,7 +7,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from reco.models import ALS, EASE, Interactions, ItemKNN, Recommender, fit_recipe
+from reco.models.als import ALS
+from reco.models.base import Recommender
+from reco.models.ease import EASE
+from reco.models.interactions import Interactions
+from reco.models.knn import ItemKNN
+from reco.models.recipes import fit_recipe
 
 RNG = np.random.default_rng(11)
 N_EVENTS = 700

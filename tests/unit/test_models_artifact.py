@@ -6,7 +6,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from reco.models import RECIPES, ItemColumns, ModelArtifact, build_item_columns
+from reco.models.artifact import ModelArtifact
+from reco.models.columns import ItemColumns, build_item_columns
+from reco.models.recipes import RECIPES
 from tests.unit.test_models_recipes import PERSONAL, two_clusters
 
 PROPERTIES: dict[str, dict[str, Any]] = {

@@ -5,8 +5,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from reco.models import RECIPES, Interactions, Recommender, ease, fit_recipe, resolve_params
+from reco.models import ease
+from reco.models.base import Recommender
 from reco.models.ease import EASE
+from reco.models.interactions import Interactions
+from reco.models.recipes import RECIPES, fit_recipe, resolve_params
 
 DAY = 86_400.0
 A_ITEMS = [f"a{i}" for i in range(5)]

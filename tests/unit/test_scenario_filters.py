@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from reco.errors import ItemPropertyNotFound, WrongDataType, WrongOpUse
-from reco.models import ItemColumns, TextIndex, build_item_columns, build_text_index
+from reco.models.columns import ItemColumns, build_item_columns
+from reco.models.text_index import TextIndex, build_text_index
 from reco.scenarios.filters import FILTER_OPS, MAX_IN_VALUES, check_filter, filter_mask
 
 N_ITEMS = 300

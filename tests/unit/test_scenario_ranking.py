@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reco.errors import ItemPropertyNotFound
-from reco.models.artifact import ItemColumns, build_item_columns
+from reco.models.columns import ItemColumns, build_item_columns
 from reco.models.interactions import F32, I64, Bools
 from reco.models.topk import top_k
 from reco.scenarios.ranking import DiversityRule, ranked_rows

@@ -18,9 +18,8 @@ from reco.records import IngestResult, Item, User
 from reco.scenarios.graph import GraphChanged, ScenarioSnapshot
 from reco.scenarios.service import list_scenarios, put_scenario
 from reco.schemas.scenarios import Scenario
-from reco.stores import catalog_store, scenario_store
-from reco.stores.catalog import CatalogStore, PropertyKind, property_kind, stored_kind
-from reco.stores.scenarios import ScenarioStore
+from reco.stores.catalog import CatalogStore, PropertyKind, catalog_store, property_kind, stored_kind
+from reco.stores.scenarios import ScenarioStore, scenario_store
 
 P, G = "profile_to_items", "generic_input_to_items"
 pytestmark = pytest.mark.store_contract  # against moto and the local store

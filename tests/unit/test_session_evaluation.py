@@ -11,9 +11,9 @@ import pytest
 
 from reco.cli import main
 from reco.datasets import Ratings
-from reco.models import fit_recipe
 from reco.models.base import Arrays, Recommender
 from reco.models.interactions import F32, I64, Interactions
+from reco.models.recipes import fit_recipe
 from reco.session_evaluation import (
     evaluate_sessions,
     format_session_table,

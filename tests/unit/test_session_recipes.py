@@ -8,8 +8,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from reco.models import Interactions, ModelArtifact, SequentialRules, SessionKNN, fit_recipe, resolve_params
+from reco.models.artifact import ModelArtifact
+from reco.models.interactions import Interactions
+from reco.models.recipes import fit_recipe, resolve_params
 from reco.models.sequences import Sequences, distance_weights, position_weights
+from reco.models.sequential_rules import SequentialRules
+from reco.models.session_knn import SessionKNN
 
 
 def sessions(paths: dict[str, list[str]], start: float = 0.0) -> Interactions:
@@ -191,7 +195,7 @@ def test_session_recipe_params_are_checked(recipe: str, params: dict[str, Any], 
 
 
 def test_every_search_space_value_is_a_valid_param() -> None:
-    from reco.models import RECIPES
+    from reco.models.recipes import RECIPES
 
     for name, cls in RECIPES.items():
         for key, values in cls.SEARCH_SPACE.items():

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from reco.errors import WrongOpUse
-from reco.models import ModelArtifact, TextIndex, build_text_index, tokenize
+from reco.models.artifact import ModelArtifact
+from reco.models.text_index import TextIndex, build_text_index, tokenize
 from reco.scenarios.filters import filter_mask
 from tests.unit.test_models_recipes import two_clusters
 

@@ -12,9 +12,10 @@ from botocore.stub import Stubber
 from reco.errors import StaleTrainingJob
 from reco.records import Event
 from reco.registry import ModelRecord, ModelVersion
-from reco.stores import event_store, model_registry
+from reco.stores.events import event_store
 from reco.stores.launchers import LambdaTrainingLauncher
-from reco.training.service import TrainingJob
+from reco.stores.models import model_registry
+from reco.training.requests import TrainingJob
 from tests.conftest import EVENTS_DIR, LambdaContext
 
 pytestmark = pytest.mark.store_contract  # against moto and the local store

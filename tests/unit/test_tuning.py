@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from reco.evaluation import evaluate
-from reco.models import RECIPES, SESSION_RECIPES, Interactions, resolve_params
+from reco.models.interactions import Interactions
+from reco.models.recipes import RECIPES, SESSION_RECIPES, resolve_params
 from reco.schemas.models import ModelDefinition, Recipe
 from reco.training.dataset import is_session_shaped
 from reco.training.service import holdout_metrics, holdout_quality, tuned_choice

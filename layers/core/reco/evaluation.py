@@ -16,15 +16,17 @@ import argparse
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from reco.datasets.movielens import Ratings, read_ml1m, read_ml100k
 from reco.models.base import Recommender
 from reco.models.interactions import I64, Interactions
 from reco.models.recipes import RECIPES, fit_recipe, resolve_params
 from reco.models.topk import top_k_rows
+
+if TYPE_CHECKING:  # the train function scores holdouts with this module and reads no MovieLens files
+    from reco.datasets.movielens import Ratings
 
 Split = tuple[Interactions, dict[int, I64]]
 
@@ -227,6 +229,8 @@ def format_table(rows: Sequence[Mapping[str, Any]], ks: Sequence[int] = (10, 20)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    from reco.datasets.movielens import read_ml1m, read_ml100k
+
     parser = argparse.ArgumentParser(description="Recall/NDCG/coverage of the recipes on MovieLens.")
     parser.add_argument("data", type=Path, help="an ml-100k or ml-1m directory")
     parser.add_argument("--recipes", nargs="*", default=list(RECIPES), choices=list(RECIPES))

@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reco.errors import BadRequest, ModelNotFound
-from reco.models import resolve_params
+from reco.models.recipes import resolve_params
 from reco.registry import ModelRecord, ModelRegistry, ModelVersion
 from reco.schemas.models import (
+    AUTO,
     RESERVED_MODEL_PREFIX,
     ModelDefinition,
     ModelList,
@@ -16,8 +17,7 @@ from reco.schemas.models import (
     ModelView,
     TuneSpec,
 )
-from reco.training.service import TRAINING_STALE_SECONDS
-from reco.training.tuning import AUTO
+from reco.training.requests import TRAINING_STALE_SECONDS
 
 
 def define_model(tenant: str, model_id: str, definition: ModelDefinition, registry: ModelRegistry) -> ModelView:

@@ -12,7 +12,7 @@ from mangum import Mangum
 from reco.api.errors import declare_validation_status, install_error_handlers
 from reco.api.middleware import RequestContextMiddleware
 from reco.api.tenant_share import TenantShareMiddleware
-from reco.observability import logger, tracer
+from reco.observability import logger, traced_handler
 from reco.settings import get_settings
 from reco.snapstart import register_runtime_hooks
 from reco.stores.rate_counters import tenant_limiter as dynamodb_tenant_limiter
@@ -70,7 +70,7 @@ def tune_gc_for_requests() -> None:
 
 
 def lambda_handler(app: FastAPI) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """The Lambda entry point for ``app``: Mangum without lifespan, under Logger and Tracer.
+    """The Lambda entry point for ``app``: Mangum without lifespan, under Logger and (where it traces) Tracer.
 
     Called last in each function module, so it also ends the cold start by tuning the garbage
     collector for the process (see :func:`tune_gc_for_requests`).
@@ -79,8 +79,9 @@ def lambda_handler(app: FastAPI) -> Callable[[dict[str, Any], Any], dict[str, An
     register_runtime_hooks()  # SnapStart: reseed and fresh AWS clients in each restored container
     tune_gc_for_requests()  # at the end of module initialisation, once per container
 
+    # Built here when tracing is on, so that SnapStart's snapshot holds the patched SDK.
     @logger.inject_lambda_context(clear_state=True)
-    @tracer.capture_lambda_handler(capture_response=False)
+    @traced_handler
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return dict(asgi(event, context))
 

@@ -25,9 +25,9 @@ import numpy as np
 
 from reco.chat.lexicon import stem
 from reco.chat.understanding import Constraints
-from reco.models import ModelArtifact
-from reco.models.artifact import column_key
+from reco.models.artifact import ModelArtifact
 from reco.models.bm25 import query_tokens
+from reco.models.columns import column_key
 from reco.models.interactions import F32, Bools
 from reco.records import Event
 from reco.serving.scoring import score_candidates

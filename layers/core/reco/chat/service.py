@@ -28,7 +28,7 @@ from reco.chat.understanding import CatalogVocabulary, ChatEvent, Constraints, u
 from reco.decisions import Decision
 from reco.errors import Conflict, ConversationNotFound
 from reco.identity import Identity
-from reco.models import ModelArtifact
+from reco.models.artifact import ModelArtifact
 from reco.recommendations.facts import ItemDetailsReader, Requester
 from reco.recommendations.service import ItemsRequest, RecommendationServices, Scores, plan_list, rank_plan
 from reco.records import Event, Item, item_name

@@ -2,7 +2,8 @@
 
 :func:`understand` is a pure function of the message, the catalog's :class:`CatalogVocabulary`, the previous turn's
 constraints, the session's events and the prices shown last turn. Text is normalised first (NFKC, lower case,
-``father's`` → ``fathers``, other apostrophes dropped) and split into words by :func:`reco.models.tokenize`; words are
+``father's`` → ``fathers``, other apostrophes dropped) and split into words by
+:func:`reco.models.text_index.tokenize`; words are
 compared through a light plural fold (:func:`reco.chat.lexicon.stem`: ``books`` ↔ ``book``, ``batteries`` ↔
 ``battery``), the same for message words and catalog values. The rules, in the order they run:
 
@@ -79,10 +80,11 @@ from re import Match
 from typing import TYPE_CHECKING, Any
 
 from reco.chat import lexicon as lx
-from reco.models.text_index import column_key, tokenize
+from reco.models.columns import column_key
+from reco.models.text_index import tokenize
 
 if TYPE_CHECKING:
-    from reco.models.artifact import ItemColumns
+    from reco.models.columns import ItemColumns
 
 MAX_MESSAGE_CHARS = 4000  # the rest of a longer message is ignored
 CHEAPER = 0.8  # "cheaper" without shown prices: 80 % of the previous cap

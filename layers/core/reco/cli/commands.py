@@ -20,10 +20,11 @@ from reco.evaluation import format_table, quality_table, split_by_time, split_qu
 from reco.imports import batches, check_within_retention, event_rows, fit_to_retention, item_rows, read_movielens
 from reco.ingestion import ingest_events, ingest_items, ingest_users
 from reco.item_files import ItemMapping, import_item_rows, read_item_file
-from reco.models import RECIPES
+from reco.models.recipes import RECIPES
 from reco.records import IngestResult
 from reco.registry import ModelRecord
-from reco.schemas.models import DEFAULT_EVENT_WEIGHTS
+from reco.schemas.models import AUTO, DEFAULT_BUDGET_SECONDS, DEFAULT_EVENT_WEIGHTS
+from reco.services.training import training_services
 from reco.session_evaluation import (
     describe_sessions,
     format_session_table,
@@ -31,11 +32,12 @@ from reco.session_evaluation import (
     session_quality_table,
 )
 from reco.settings import get_settings
-from reco.stores import catalog_store, event_store, model_registry
-from reco.stores.services import training_services
+from reco.stores.catalog import catalog_store
+from reco.stores.events import event_store
+from reco.stores.models import model_registry
 from reco.training.dataset import build_interactions
-from reco.training.service import TrainingJob, run_training
-from reco.training.tuning import AUTO, DEFAULT_BUDGET_SECONDS
+from reco.training.requests import TrainingJob
+from reco.training.service import run_training
 
 MAX_PRINTED_REJECTIONS = 5
 # Batches in flight at once: while the store writes one, the next is validated and serialised

@@ -30,8 +30,8 @@ import numpy as np
 from reco.customer.logs import RequestLogs, decision_log, sequence_log
 from reco.decisions import Decision
 from reco.errors import BadRequest
-from reco.models import ItemColumns, ModelArtifact
-from reco.models.artifact import column_key
+from reco.models.artifact import ModelArtifact
+from reco.models.columns import ItemColumns, column_key
 from reco.models.interactions import F32, Bools, Strs
 from reco.recommendations.facts import Requester
 from reco.recommendations.service import (

@@ -3,7 +3,8 @@
 A context is what an application's placement ("home page", "product page") asks for by number; the
 request then only says who the list is for. Writes are checked here (filters parse, a scenario that
 does not exist yet is a warning, since scenarios may be written afterwards; until then the context's
-lists run without it). A scenario a context names cannot be deleted (:class:`ContextReferences`).
+lists run without it). A scenario a context names cannot be deleted
+(:class:`reco.scenarios.references.ContextReferences`).
 """
 
 from __future__ import annotations
@@ -38,34 +39,8 @@ class ContextServices:
     scenarios: ScenarioNames
 
 
-# The reco types a context's scenario runs under: a User context's lists are a session's when the
-# visitor has no user id.
-CONTEXT_RECO_TYPES = {"Item": ("item_to_items",), "User": ("profile_to_items", "session_to_items")}
-CONTEXTS_READ = 100  # contexts read per page when looking for the ones that name a scenario
-
-
 def reco_type_of(entity_type: str) -> str:
     return "item_to_items" if entity_type == "Item" else "profile_to_items"
-
-
-class ContextReferences:
-    """The contexts that name a scenario: what makes it in use for the scenario service."""
-
-    def __init__(self, contexts: ContextRepository) -> None:
-        self._contexts = contexts
-
-    def users_of(self, tenant: str, reco_type: str, name: str) -> list[str]:
-        users: list[str] = []
-        cursor: str | None = None
-        while True:
-            page, cursor = self._contexts.page(tenant, CONTEXTS_READ, cursor)
-            users += [
-                f"context {context.id}"
-                for context in page
-                if context.scenario == name and reco_type in CONTEXT_RECO_TYPES[context.entity_type]
-            ]
-            if cursor is None:
-                return users
 
 
 def context_filters(context: ContextBody) -> list[ListFilter]:

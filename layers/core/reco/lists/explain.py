@@ -14,13 +14,13 @@ from typing import Any
 
 import numpy as np
 
+from reco.event_weights import event_weight
 from reco.lists.filters import ListFilter, describe
-from reco.models import ModelArtifact
+from reco.models.artifact import ModelArtifact
 from reco.models.interactions import I64
 from reco.records import Event
 from reco.schemas.scenarios import Case
 from reco.serving.scoring import ScoreSource
-from reco.training.dataset import event_weight
 
 PAST_TENSE = {
     "view": "viewed",

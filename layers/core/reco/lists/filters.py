@@ -75,7 +75,7 @@ from typing import Any, Final, Literal, NoReturn
 import numpy as np
 
 from reco.errors import ItemPropertyNotFound, MalformedFilter, WrongDataType, WrongOpUse
-from reco.models.artifact import ItemColumns, Kind
+from reco.models.columns import ItemColumns, Kind
 from reco.models.interactions import I64, Bools
 from reco.models.text_index import TextIndex, tokenize
 from reco.recommendations.case import keep_mask

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from reco.errors import WrongParameter
-from reco.models import ModelArtifact
-from reco.models.artifact import column_key
+from reco.models.artifact import ModelArtifact
+from reco.models.columns import column_key
 from reco.models.interactions import I64
 
 

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from reco.lists.explain import because
-from reco.models import ModelArtifact
-from reco.models.artifact import column_key
+from reco.models.artifact import ModelArtifact
+from reco.models.columns import column_key
 from reco.models.interactions import F32, Bools
 from reco.records import Event
 

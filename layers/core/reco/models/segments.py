@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from reco.models.artifact import ItemColumns, build_item_columns
+from reco.models.columns import ItemColumns, build_item_columns
 from reco.models.interactions import CSR, I64, Interactions, lookup
 
 Arrays = dict[str, npt.NDArray[Any]]

@@ -27,19 +27,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from reco.models.columns import column_key, column_name
 from reco.models.interactions import Bools, Strs, as_str_array
 
 _WORD = re.compile(r"\w+")
-
-
-def column_key(name: str) -> str:
-    """A property name made safe as a key prefix (``/`` separates a column's parts) and as the name of
-    an entry of the artifact's zip file, which ends at a NUL: two names could collide there."""
-    return name.replace("%", "%25").replace("/", "%2F").replace("\x00", "%00")
-
-
-def column_name(key: str) -> str:
-    return key.replace("%00", "\x00").replace("%2F", "/").replace("%25", "%")
 
 
 def tokenize(text: str) -> list[str]:

@@ -9,7 +9,7 @@ import numpy as np
 
 from reco.decisions import Decision, DecisionLog
 from reco.ids import new_rec_id
-from reco.models import top_k
+from reco.models.topk import top_k
 from reco.ranking.candidates import duplicate_echo
 from reco.ranking.mock import is_mock_model, mock_scores, raise_mock_error
 from reco.schemas.ranking import Fallback, RankedItem, RecommendRequest, RecommendResponse

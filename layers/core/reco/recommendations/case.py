@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from reco.errors import ItemPropertyNotFound, WrongDataType, WrongOpUse
-from reco.models import ModelArtifact
-from reco.models.artifact import column_key
+from reco.models.artifact import ModelArtifact
+from reco.models.columns import column_key
 from reco.models.interactions import F32, I64, Bools
 from reco.recommendations.facts import RequestFacts
 from reco.scenarios.filters import check_filter, filter_mask

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from reco.errors import WrongDataType, WrongOpUse
-from reco.models import ModelArtifact
+from reco.models.artifact import ModelArtifact
 from reco.models.segments import UserSegments
 from reco.recommendations.item_properties import match_rule, popularity_share
 from reco.recommendations.scores import Scores

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from reco.models import ModelArtifact
+from reco.models.artifact import ModelArtifact
 from reco.recommendations.scores import Scores, standardised
 
 CONTEXT_TYPES = frozenset({"profile_to_items_w_ctx_items", "session_to_items_w_ctx_items"})

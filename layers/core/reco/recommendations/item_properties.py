@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from reco.errors import WrongDataType, WrongOpUse, WrongParameter
-from reco.models import ModelArtifact
+from reco.models.artifact import ModelArtifact
 from reco.recommendations.scores import Scores
 from reco.scenarios.filters import filter_mask
 

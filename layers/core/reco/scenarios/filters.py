@@ -1,8 +1,8 @@
 """Scenario filters: one ``(property, op, value)`` rule → a boolean mask over the model's items.
 
 Filters run on every recommendation request, over the whole catalog, so they are evaluated on the
-artifact's property columns (:class:`reco.models.ItemColumns`) and full-text index
-(:class:`reco.models.TextIndex`) with vectorised numpy only: strings are compared once against a
+artifact's property columns (:class:`reco.models.artifact.ItemColumns`) and full-text index
+(:class:`reco.models.text_index.TextIndex`) with vectorised numpy only: strings are compared once against a
 column's sorted vocab, then looked up by code; array properties reduce element hits per item.
 
 Semantics, shared by every caller so rules mean the same everywhere:
@@ -18,7 +18,7 @@ Semantics, shared by every caller so rules mean the same everywhere:
   ``""`` elements are ignored), as a missing value;
 - strings compare by code point (lexicographically, which orders ISO
   dates), and ``eq``/``in`` are case-sensitive; ``ftsearch`` is case-insensitive: every word of
-  the query must occur in the property (see :func:`reco.models.tokenize`), across all its strings.
+  the query must occur in the property (see :func:`reco.models.text_index.tokenize`), across all its strings.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from reco.errors import ItemPropertyNotFound, WrongDataType, WrongOpUse
-from reco.models.artifact import ItemColumns, Kind, column_key
+from reco.models.columns import ItemColumns, Kind, column_key
 from reco.models.interactions import I64, Bools
 from reco.models.text_index import TextIndex
 

@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from reco.errors import ItemPropertyNotFound
-from reco.models.artifact import ItemColumns, column_key
+from reco.models.columns import ItemColumns, column_key
 from reco.models.interactions import F32, I64, Bools, segment_positions
 from reco.models.topk import top_k
 

@@ -21,10 +21,9 @@ import binascii
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, cast, get_args
+from typing import TYPE_CHECKING, Protocol, cast, get_args
 
 from reco.errors import Conflict, ScenarioInUse, ScenarioNotFound, WrongDataType, WrongParameter
-from reco.models.artifact import Kind
 from reco.scenarios import graph
 from reco.scenarios.filters import check_filter
 from reco.scenarios.graph import GraphChanged, Node, ScenarioPage, ScenarioRow, ScenarioSnapshot
@@ -43,6 +42,9 @@ from reco.schemas.scenarios import (
     StoredScenario,
     is_user_property_ref,
 )
+
+if TYPE_CHECKING:  # the artifact module (numpy, recipes) is not loaded by the scenarios function
+    from reco.models.columns import Kind
 
 MAX_WRITE_ATTEMPTS = 5
 DEFAULT_LIST_AMT = 64

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 from pydantic import TypeAdapter
 
-from reco.models.artifact import ItemColumns, column_key
-from reco.schemas.models import AttributeRule, Condition
+from reco.models.columns import ItemColumns, column_key
+from reco.schemas.attribute_rules import AttributeRule, Condition
 
 _RULES = TypeAdapter(dict[str, AttributeRule])
 _MISSING = object()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Protocol, cast
 
 from reco.errors import DatabaseNotReady, ModelNotFound, ModelNotReady, WrongDataType
-from reco.models import ModelArtifact
+from reco.models.artifact import ModelArtifact
 from reco.registry import ArtifactStorage, ModelLookup, ModelRecord, artifact_key
 from reco.serving.attributes import AttributeRules, parse_rules
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from reco.models import ModelArtifact
+from reco.event_weights import USER_PREFIX, event_weight
+from reco.models.artifact import ModelArtifact
 from reco.records import Event
-from reco.training.dataset import USER_PREFIX, event_weight
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 import boto3
 
-from reco.training.service import TrainingJob, TrainingServices, run_training
+from reco.training.requests import TrainingJob
 
 
 class LambdaTrainingLauncher:
@@ -33,14 +33,12 @@ class LambdaTrainingLauncher:
 class ThreadTrainingLauncher:
     """Trains in a background thread of this process (the local runner has no Lambda service)."""
 
-    def __init__(self, services: Callable[[], TrainingServices]) -> None:
-        self._services = services
+    def __init__(self, train: Callable[[TrainingJob], object]) -> None:
+        self._train = train
         self._threads: list[threading.Thread] = []
 
     def launch(self, job: TrainingJob) -> None:
-        thread = threading.Thread(
-            target=run_training, args=(job, self._services()), name=f"train-{job.job_id}", daemon=True
-        )
+        thread = threading.Thread(target=self._train, args=(job,), name=f"train-{job.job_id}", daemon=True)
         self._threads.append(thread)
         thread.start()
 

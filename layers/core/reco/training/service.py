@@ -8,45 +8,25 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from reco.errors import ModelNotFound, NoTrainingData, ServiceUnavailable
+from reco.errors import ModelNotFound, NoTrainingData
 from reco.evaluation import evaluate
-from reco.ids import ksuid
-from reco.models import Interactions, ModelArtifact, fit_recipe, resolve_params
+from reco.event_weights import USER_PREFIX
+from reco.models.artifact import ModelArtifact
+from reco.models.interactions import Interactions
+from reco.models.recipes import fit_recipe, resolve_params
 from reco.models.segments import build_user_segments
 from reco.observability import logger
-from reco.records import Event, Item, User, iso_millis
+from reco.records import Item, User, iso_millis
 from reco.registry import ArtifactStorage, ModelRegistry, ModelVersion, artifact_key
-from reco.training.dataset import USER_PREFIX, build_interactions
-from reco.training.tuning import (
-    AUTO,
-    DEFAULT_BUDGET_SECONDS,
-    DEFAULT_METRIC,
-    HOLDOUT_K,
-    NoHoldout,
-    fallback_recipe,
-    holdout_split,
-    tune,
-)
+from reco.schemas.models import AUTO, DEFAULT_BUDGET_SECONDS, DEFAULT_METRIC
+from reco.training.dataset import build_interactions
+from reco.training.requests import EventSource, TrainingJob
+from reco.training.tuning import HOLDOUT_K, NoHoldout, fallback_recipe, holdout_split, tune
 
-# A run that has not finished after this long is presumed dead (the train function's timeout is 900 s).
-TRAINING_STALE_SECONDS = 960.0
 # Holdout metrics cost a second fit (tuning: one per trial): skip them for tenants big enough to make that expensive.
 HOLDOUT_MAX_EVENTS = 2_000_000
 # The metric a version is compared with popularity on when its model is not tuned.
 QUALITY_METRIC = "recall@20"
-
-
-@dataclass(frozen=True)
-class TrainingJob:
-    tenant: str
-    model_id: str
-    job_id: str
-
-
-class EventSource(Protocol):
-    def has_events(self, tenant: str) -> bool: ...
-
-    def iter_events(self, tenant: str) -> Iterator[Event]: ...
 
 
 class CatalogSource(Protocol):
@@ -55,38 +35,12 @@ class CatalogSource(Protocol):
     def iter_users(self, tenant: str) -> Iterator[User]: ...
 
 
-class TrainingLauncher(Protocol):
-    """Starts :func:`run_training` elsewhere: the train function in AWS, a thread locally."""
-
-    def launch(self, job: TrainingJob) -> None: ...
-
-
 @dataclass(frozen=True)
 class TrainingServices:
     registry: ModelRegistry
     events: EventSource
     catalog: CatalogSource
     artifacts: ArtifactStorage
-
-
-def request_training(
-    tenant: str, model_id: str, registry: ModelRegistry, events: EventSource, launcher: TrainingLauncher
-) -> TrainingJob:
-    """Check that training can start, mark the model as training, and launch the run."""
-    if registry.get(tenant, model_id) is None:
-        raise ModelNotFound(f"model not found: '{model_id}'", data={"model_id": model_id})
-    if not events.has_events(tenant):
-        raise NoTrainingData("this tenant has no events to train on yet: send interactions to POST /v1/events first")
-    job = TrainingJob(tenant, model_id, ksuid())
-    registry.start_training(tenant, model_id, job.job_id, TRAINING_STALE_SECONDS)
-    try:
-        launcher.launch(job)
-    except Exception as error:  # the launcher's own (AWS) errors: release the model, answer 503
-        logger.exception("training launch failed", extra={"model_id": model_id, "job_id": job.job_id})
-        registry.fail(tenant, model_id, job.job_id, f"the training run could not be started: {error}")
-        raise ServiceUnavailable("the training run could not be started; retry in a few seconds") from None
-    logger.info("training requested", extra={"model_id": model_id, "job_id": job.job_id})
-    return job
 
 
 def run_training(job: TrainingJob, services: TrainingServices) -> ModelVersion | None:

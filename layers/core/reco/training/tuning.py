@@ -31,21 +31,17 @@ import itertools
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 import numpy as np
 
 from reco.evaluation import evaluate, sample_test, split_by_time
-from reco.models import EASE, RECIPES, SESSION_RECIPES, Interactions, fit_recipe, resolve_params
+from reco.models.ease import EASE
+from reco.models.interactions import Interactions
+from reco.models.recipes import RECIPES, SESSION_RECIPES, fit_recipe, resolve_params
+from reco.schemas.models import AUTO, DEFAULT_BUDGET_SECONDS, DEFAULT_METRIC, METRICS
 from reco.training.dataset import is_session_shaped
 
-AUTO = "auto"
-Metric = Literal["recall@20", "ndcg@20", "mrr@20"]
-METRICS: tuple[Metric, ...] = get_args(Metric)
-DEFAULT_METRIC: Metric = "recall@20"
-DEFAULT_BUDGET_SECONDS = 120
-# The train function stops at 900 s: the search gets at most 840, leaving time to read the events and refit.
-MAX_BUDGET_SECONDS = 840
 HOLDOUT_FRACTION = 0.2
 HOLDOUT_K = (10, 20)
 # Held-out rows scored per trial: a seeded sample above this, so a trial of a session recipe (scored
