@@ -171,14 +171,24 @@ def test_close_counts_each_client_once(runtime: FakeRuntime) -> None:
     assert s3 is not aws.s3_client()
 
 
-def test_before_snapshot_imports_the_lazy_modules_and_keeps_parsed_service_models(
+def test_only_the_services_a_function_loads_stores_for_are_warmed(monkeypatch: pytest.MonkeyPatch) -> None:
+    for store in ("reco.stores.artifacts", "reco.stores.launchers", "reco.stores.bedrock"):
+        monkeypatch.delitem(sys.modules, store, raising=False)
+    assert snapstart.services_to_warm() == ["dynamodb"]  # catalog's, events' or scenarios' case
+    monkeypatch.setitem(sys.modules, "reco.stores.artifacts", ModuleType("reco.stores.artifacts"))
+    assert snapstart.services_to_warm() == ["dynamodb", "s3"]  # a function that reads model artifacts
+
+
+def test_before_snapshot_keeps_parsed_service_models_for_the_restored_containers(
     runtime: FakeRuntime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    importlib.import_module("reco.stores.artifacts")  # this function's stores: S3 and Lambda besides DynamoDB
+    importlib.import_module("reco.stores.launchers")
     snapstart.register_runtime_hooks()
     (warm,) = runtime.before
     (restore,) = runtime.after
     warm()
-    assert set(snapstart.WARM_MODULES) <= set(sys.modules)
+    assert {"boto3.dynamodb.table", "boto3.dynamodb.conditions", "boto3.s3.inject"} <= set(sys.modules)
     loader = snapstart._warm_loader
     assert loader is not None
 
@@ -194,3 +204,5 @@ def test_before_snapshot_imports_the_lazy_modules_and_keeps_parsed_service_model
     assert aws.s3_client().meta.service_model.service_name == "s3"
     assert aws.dynamodb_table("ConfigTable").meta.client.meta.service_model.service_name == "dynamodb"
     assert boto3.client("lambda").meta.service_model.service_name == "lambda"
+    with pytest.raises(AssertionError, match="read a service file"):
+        boto3.client("sqs")  # not warmed: parsed on first use, as without the hook

@@ -13,8 +13,8 @@ that moment is identical in all of them:
   at initialisation, and any pooled HTTPS connection was opened by a process that no longer exists.
 
 :func:`after_restore` reseeds the generators and closes and forgets those clients; the next request
-builds fresh ones. :func:`before_snapshot` does work that is the same in every container (imports,
-botocore's parsed service descriptions) so restored containers start with it done.
+builds fresh ones. :func:`before_snapshot` does work that is the same in every container (boto3's
+lazy imports, botocore's parsed service descriptions) so restored containers start with it done.
 
 Outside Lambda (tests, the local runner, the CLI) ``snapshot_restore_py`` does not exist and
 :func:`register_runtime_hooks` does nothing.
@@ -28,22 +28,22 @@ import os
 import random
 import sys
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import boto3
 import botocore.session
 from botocore.client import BaseClient
 
-# Imported on a request's first use (a first boto3 resource or S3 client, an artifact with a text
-# index): imported before the snapshot, restored containers do not pay for them.
-WARM_MODULES = (
-    "boto3.dynamodb.conditions",
-    "boto3.dynamodb.table",
-    "boto3.dynamodb.types",
-    "boto3.s3.inject",
-    "boto3.s3.transfer",
-    "reco.models.text_index",
-)
+# The AWS services whose descriptions (JSON that botocore parses on a first client) are parsed
+# before the snapshot: DynamoDB for every function, the others where the function's modules use them
+# (each function imports only its own domain's stores at initialisation).
+WARM_SERVICES = {
+    "dynamodb": None,
+    "s3": "reco.stores.artifacts",
+    "lambda": "reco.stores.launchers",
+    "bedrock-runtime": "reco.stores.bedrock",
+}
+
 # How deep :func:`close_cached_clients` looks for botocore clients inside a cached store
 # (a service -> its stores -> a store -> a boto3 Table -> its meta -> the client).
 CLIENT_SEARCH_DEPTH = 6
@@ -71,15 +71,18 @@ def register_runtime_hooks() -> bool:
     return True
 
 
+def services_to_warm() -> list[str]:
+    """The services this function's stores call: DynamoDB, and those whose store module is loaded."""
+    return [service for service, store in WARM_SERVICES.items() if store is None or store in sys.modules]
+
+
 def before_snapshot() -> None:
-    """Do, once, the work that is the same in every container: imports and parsed service models.
+    """Do, once, the work that is the same in every container: boto3's imports and parsed service models.
 
     Nothing here may depend on the container: the clients made to load service models use
     placeholder credentials and are dropped at once; no request leaves the process.
     """
     global _warm_loader
-    for name in WARM_MODULES:
-        importlib.import_module(name)
     core = botocore.session.get_session()
     session = boto3.session.Session(
         botocore_session=core,
@@ -87,11 +90,9 @@ def before_snapshot() -> None:
         aws_secret_access_key="snapshot-warm-up",  # noqa: S106 - a placeholder: never sent anywhere
         region_name=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
     )
-    # The services the stores call: their descriptions (JSON parsed by botocore's loader), and
-    # boto3's resource model for DynamoDB.
-    session.resource("dynamodb").meta.client.close()
-    session.client("s3").close()
-    session.client("lambda").close()
+    session.resource("dynamodb").meta.client.close()  # boto3's resource model and its modules too
+    for service in services_to_warm():
+        cast(Any, session).client(service).close()  # (the stubs know service names as literals only)
     _warm_loader = core.get_component("data_loader")
     # The parsed models are long-lived objects like the imports before them: out of the collector's
     # walks, as reco.api.app.tune_gc_for_requests does at the end of initialisation.
