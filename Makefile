@@ -93,6 +93,7 @@ bench: install bench-storage  ## measure the API (latency, memory), the models (
 	$(VENV)/bin/python -m bench.lists
 	$(VENV)/bin/python -m bench.chat
 	$(VENV)/bin/python -m bench.sessions
+	$(VENV)/bin/python -m bench.cost
 	@$(VENV)/bin/pip install $(PIP) -r requirements-bench.txt $(QUIET_PIP) \
 		|| echo "could not install requirements-bench.txt: the comparison with implicit is skipped"
 	$(VENV)/bin/python -m bench.models
