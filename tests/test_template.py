@@ -230,3 +230,25 @@ def test_the_local_aws_is_built_from_the_template(aws: dict[str, str]) -> None:
     ttl = boto3.client("dynamodb").describe_time_to_live(TableName="EventsTable")["TimeToLiveDescription"]
     assert ttl["AttributeName"] == "expires_at"
     assert aws["ArtifactsBucket"] in [b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]]
+
+
+def test_memory_sizes_follow_the_measured_cost_table() -> None:
+    """docs/cold-start.md: model-serving functions keep 1,024 MB; the I/O-bound events and models take 512."""
+    template = load_template()
+    default = template["Globals"]["Function"]["MemorySize"]
+    memory = {
+        name: r["Properties"].get("MemorySize", default)
+        for name, r in template["Resources"].items()
+        if r["Type"] == "AWS::Serverless::Function" and name != "TrainFunction"
+    }
+    assert memory == {
+        "RankingFunction": 1024,
+        "RecommendationFunction": 1024,
+        "ListsFunction": 1024,
+        "CustomerFunction": 1024,
+        "ChatFunction": 1024,
+        "CatalogFunction": 1024,
+        "ScenariosFunction": 1024,
+        "EventsFunction": 512,
+        "ModelsFunction": 512,
+    }
