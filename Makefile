@@ -87,8 +87,9 @@ build: tools  ## sam build for ARCH=$(ARCH) (or x86_64) into .aws-sam/, then che
 	$(TOOLS)/bin/python -m local.build_check .aws-sam/build/CoreLayer $(ARCH)
 	@test "$(ARCH)" = arm64 || echo "deploy this build with Architecture=$(ARCH) in parameter_overrides"
 
-bench: install bench-storage  ## measure the API (latency, memory), the models (ALS fit vs implicit, ranking, artifact load), scenario requests, lists, chat turns, and the local runner's storage
+bench: install bench-storage  ## measure the API (latency, memory), the models (ALS fit vs implicit, ranking, artifact load), scenario requests, lists, chat turns, every function's cold start, and the local runner's storage
 	$(VENV)/bin/python -m bench.recommend
+	$(VENV)/bin/python -m bench.cold_start
 	$(VENV)/bin/python -m bench.scenarios
 	$(VENV)/bin/python -m bench.lists
 	$(VENV)/bin/python -m bench.chat
