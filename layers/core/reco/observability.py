@@ -46,7 +46,9 @@ def tracing_enabled() -> bool:
 
 @cache
 def tracer() -> Tracer:
-    return Tracer(service=SERVICE)
+    # The layer calls AWS through botocore only: patching every library X-Ray knows (http.client,
+    # sqlite3, requests …) would only import and wrap them.
+    return Tracer(service=SERVICE, patch_modules=("botocore",))
 
 
 def traced_handler(handler: F) -> F:
