@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from reco.errors import WrongDataType
-from reco.scenarios.filters import check_filter
+from reco.scenarios.filter_rules import check_filter
 from tests.shop import load_shop
 
 Auth = Callable[..., dict[str, str]]

@@ -27,7 +27,7 @@ from reco.lists.filters import (
 )
 from reco.models.columns import ItemColumns, build_item_columns
 from reco.models.text_index import TextIndex, build_text_index
-from reco.scenarios.filters import FILTER_OPS
+from reco.scenarios.filter_rules import FILTER_OPS
 
 N_ITEMS = 300
 BRANDS = ["Acme", "acme", "Zeta", "beta", "a:b", "x|y", "back\\slash", "Ω-corp"]

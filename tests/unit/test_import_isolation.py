@@ -45,7 +45,7 @@ ALLOWED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "chat": (("chat", "recommendations", "scenarios", *SERVING), ("reco.stores.bedrock",)),
     "catalog": (("ingestion",), ()),
     "events": (("ingestion",), ()),
-    "scenarios": (("scenarios", "models"), ("reco.models.artifact", "reco.models.recipes", "reco.models.bm25")),
+    "scenarios": (("scenarios",), ()),
     # Starting a run needs the definition checks, not the fitting, tuning and evaluation code.
     "models": (
         ("model_definitions", "training", "models"),
@@ -56,7 +56,7 @@ ALLOWED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 # Outside Lambda the Tracer is never built, so the X-Ray SDK must not load either.
 NEVER = ("aws_xray_sdk",)
 # Functions that keep no model: numpy (about 65 ms of a cold start) stays out.
-WITHOUT_NUMPY = ("catalog", "events")
+WITHOUT_NUMPY = ("catalog", "events", "scenarios")
 
 LOADED_MODULES = """
 import importlib, json, pathlib, sys

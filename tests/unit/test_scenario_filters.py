@@ -12,7 +12,8 @@ import pytest
 from reco.errors import ItemPropertyNotFound, WrongDataType, WrongOpUse
 from reco.models.columns import ItemColumns, build_item_columns
 from reco.models.text_index import TextIndex, build_text_index
-from reco.scenarios.filters import FILTER_OPS, MAX_IN_VALUES, check_filter, filter_mask
+from reco.scenarios.filter_rules import FILTER_OPS, MAX_IN_VALUES, check_filter
+from reco.scenarios.filters import filter_mask
 
 N_ITEMS = 300
 BRANDS = ["acme", "Acme", "zeta", "beta", "Ω-corp", "émile"]

@@ -79,7 +79,8 @@ from reco.models.columns import ItemColumns, Kind
 from reco.models.interactions import I64, Bools
 from reco.models.text_index import TextIndex, tokenize
 from reco.recommendations.case import keep_mask
-from reco.scenarios.filters import MAX_IN_VALUES, filter_mask
+from reco.scenarios.filter_rules import MAX_IN_VALUES
+from reco.scenarios.filters import filter_mask
 from reco.schemas.bounds import TooDeep, check_json_depth
 
 MAX_FILTERS: Final = 20

@@ -22,7 +22,8 @@ from reco.models.artifact import ModelArtifact
 from reco.models.columns import column_key
 from reco.models.interactions import F32, I64, Bools
 from reco.recommendations.facts import RequestFacts
-from reco.scenarios.filters import check_filter, filter_mask
+from reco.scenarios.filter_rules import check_filter
+from reco.scenarios.filters import filter_mask
 from reco.scenarios.ranking import DiversityRule, ranked_rows
 from reco.schemas.scenarios import Case, ItemFilter, RerankingRule, is_user_property_ref
 

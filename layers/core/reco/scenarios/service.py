@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Protocol, cast, get_args
 
 from reco.errors import Conflict, ScenarioInUse, ScenarioNotFound, WrongDataType, WrongParameter
 from reco.scenarios import graph
-from reco.scenarios.filters import check_filter
+from reco.scenarios.filter_rules import check_filter
 from reco.scenarios.graph import GraphChanged, Node, ScenarioPage, ScenarioRow, ScenarioSnapshot
 from reco.scenarios.metadata_filters import matches, parse_metadata_filters
 from reco.schemas.scenarios import (
