@@ -8,6 +8,8 @@ phase) and the handler call (the first request). Rows:
 
 - ``python -c pass``: the interpreter alone, to its exit;
 - ``hello world``: bench/hello_world.py, Powertools' own example handler, on a GET event in our samples' envelope;
+- ``stack floor``: bench/stack_floor.py, reco's libraries (FastAPI, Mangum, numpy, boto3, Powertools) and one
+  DynamoDB read, none of reco's code: what the architecture costs before reco adds anything;
 - every HTTP function of template.yaml with one events/ sample, re-aimed where the sample names data the demo
   tenant lacks, so that model routes load the demo's trained model;
 - ``ranking, 100k items``: POST /v1/recommend for a tenant whose current model version is a 100,000-item,
@@ -68,12 +70,14 @@ SEED = 20261208
 EVENTS = ROOT / "events"
 RUNNER = Path(__file__).with_name("cold_start_runner.py")
 HELLO_WORLD = Path(__file__).with_name("hello_world.py")
+STACK_FLOOR = Path(__file__).with_name("stack_floor.py")
 CACHE = ROOT / ".local" / "cold-start"
 CHILD_TIMEOUT = 120.0
 # A sampled trace header, as API Gateway passes to a function with active tracing (Tracing: Active): the
 # first request of a new container falls in X-Ray's per-second reservoir, so it is usually sampled.
 TRACE_HEADER = "Root=1-67a1b2c3-4d5e6f708192a3b4c5d6e7f8;Parent=1a2b3c4d5e6f7081;Sampled=1"
 FLOOR_LABEL, HELLO_LABEL, LARGE_LABEL = "python -c pass", "hello world (Powertools)", "ranking, 100k items"
+STACK_LABEL = "stack floor (FastAPI, numpy, boto3, Powertools)"
 SNAPSTART_LABEL = "ranking, 100k items, SnapStart hooks"
 # reco's SnapStart hooks (reco.snapstart), run between the import and the first request by the SnapStart row.
 SNAPSTART_HOOKS = "reco.snapstart:before_snapshot,after_restore"
@@ -763,6 +767,21 @@ def build_cases(workdir: Path, endpoint: str, packages: Path | None) -> tuple[li
             event_file("hello", hello_event()),
         )
     )
+    stack_root = workdir / "stack_floor"
+    stack_root.mkdir()
+    shutil.copy(STACK_FLOOR, stack_root / "stack_floor.py")
+    stack_handler = "stack_floor.lambda_handler"
+    cases.append(
+        Case(
+            STACK_LABEL,
+            "GET /hello, one GetItem",
+            stack_handler,
+            stack_root,
+            (stack_root, *deps),
+            lambda_environment("StackFloorFunction", stack_root, stack_handler, 1024, endpoint, home),
+            workdir / "events" / "hello.json",
+        )
+    )
     for family in FUNCTION_ORDER:
         spec = specs[family]
         event_label, event = events[family]
@@ -952,7 +971,7 @@ def main() -> None:
         setup_seconds = time.perf_counter() - started
         cases, later = build_cases(Path(tmp), endpoint, packages)
         rows = measure(cases, later, site, args.runs)
-        evaluate(rows, HELLO_LABEL, (LARGE_LABEL, SNAPSTART_LABEL), (FLOOR_LABEL, HELLO_LABEL))
+        evaluate(rows, HELLO_LABEL, (LARGE_LABEL, SNAPSTART_LABEL), (FLOOR_LABEL, HELLO_LABEL, STACK_LABEL))
         profiles: list[str] = []
         if args.profile:
             by_label = {case.label: case for case in [*cases, *later]}
