@@ -17,7 +17,8 @@ phase) and the handler call (the first request). Rows:
 - ``ranking, 100k items, SnapStart hooks``: the same with reco.snapstart's before_snapshot and after_restore
   run between the import and the request: the first request of a container restored from a snapshot (the
   restore itself is Lambda's and not reproduced);
-- ``ranking, no .pyc``: the ranking function with no bytecode anywhere, as a layer built without bytecode would be (layers/core/Makefile now ships unchecked-hash .pyc)
+- ``ranking, no .pyc``: the ranking function with no bytecode anywhere, as a layer
+  without bytecode (the built layer ships unchecked-hash .pyc)
   (``pip --no-compile``, reco's sources) and as Lambda's read-only /opt keeps it: every import compiles;
 - ``train``: events/invoke/train-model.json (model home-als retrained on 60 events), after the other rows.
 
