@@ -58,6 +58,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from bench.runner import wait_or_kill
 from local.aws import LOCAL_REGION, free_port, local_resource_names, use_fake_credentials
 from local.template import LOCAL_OVERRIDES, ROOT, function_environment, functions, load_template
 
@@ -390,11 +391,7 @@ def spawn(
         line = read_line(read_end, CHILD_TIMEOUT)
         arrived = time.perf_counter()
         os.close(read_end)
-        try:
-            child.wait(timeout=CHILD_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+        wait_or_kill(child, CHILD_TIMEOUT)
         if not line:
             log.seek(0)
             tail = log.read().decode(errors="replace")[-3000:]
@@ -503,11 +500,7 @@ def moto_server() -> Iterator[str]:
             yield f"http://127.0.0.1:{port}"
         finally:
             server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            wait_or_kill(server, 10)
 
 
 def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
@@ -753,36 +746,19 @@ def build_cases(workdir: Path, endpoint: str, packages: Path | None) -> tuple[li
     cases: list[Case] = [
         Case(FLOOR_LABEL, "—", "", workdir, (), lambda_environment("Pass", workdir, "", 1024, endpoint, home))
     ]
-    hello_root = workdir / "hello_world"
-    hello_root.mkdir()
-    shutil.copy(HELLO_WORLD, hello_root / "hello_world.py")
-    hello_handler = "hello_world.lambda_handler"
-    cases.append(
-        Case(
-            HELLO_LABEL,
-            "GET /hello",
-            hello_handler,
-            hello_root,
-            (hello_root, *deps),
-            lambda_environment("HelloWorldFunction", hello_root, hello_handler, 1024, endpoint, home),
-            event_file("hello", hello_event()),
-        )
-    )
-    stack_root = workdir / "stack_floor"
-    stack_root.mkdir()
-    shutil.copy(STACK_FLOOR, stack_root / "stack_floor.py")
-    stack_handler = "stack_floor.lambda_handler"
-    cases.append(
-        Case(
-            STACK_LABEL,
-            "GET /hello, one GetItem",
-            stack_handler,
-            stack_root,
-            (stack_root, *deps),
-            lambda_environment("StackFloorFunction", stack_root, stack_handler, 1024, endpoint, home),
-            workdir / "events" / "hello.json",
-        )
-    )
+
+    def yardstick(label: str, event_label: str, source: Path, function_name: str, event: Path) -> Case:
+        """A handler file of bench/ in a task root of its own, served the hello event in Lambda's environment."""
+        root = workdir / source.stem
+        root.mkdir()
+        shutil.copy(source, root / source.name)
+        handler = f"{source.stem}.lambda_handler"
+        env = lambda_environment(function_name, root, handler, 1024, endpoint, home)
+        return Case(label, event_label, handler, root, (root, *deps), env, event)
+
+    hello = event_file("hello", hello_event())
+    cases.append(yardstick(HELLO_LABEL, "GET /hello", HELLO_WORLD, "HelloWorldFunction", hello))
+    cases.append(yardstick(STACK_LABEL, "GET /hello, one GetItem", STACK_FLOOR, "StackFloorFunction", hello))
     for family in FUNCTION_ORDER:
         spec = specs[family]
         event_label, event = events[family]

@@ -46,6 +46,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from bench.runner import stdout_fd_to, wait_or_kill
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # ---------------------------------------------------------------------------------------------- prices
@@ -667,25 +669,7 @@ def aws_server(kind: str) -> Iterator[str]:
         process.stdin.close()  # the local server stops at the end of its input
         if kind == "moto":
             process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-@contextlib.contextmanager
-def stdout_to_stderr() -> Iterator[None]:
-    """File descriptor 1 to stderr for a while (the log handler holds the original stdout object)."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    os.dup2(2, 1)
-    try:
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
+        wait_or_kill(process, 10)
 
 
 def serve_local() -> None:
@@ -970,7 +954,7 @@ def main() -> None:
         # local runner turns it off), with a share no bench run reaches.
         os.environ.update(TENANT_RATE_LIMIT="1000000", TENANT_BURST_LIMIT="2000000")
         started = time.perf_counter()
-        with stdout_to_stderr():  # the seeding requests' log lines are not the report
+        with stdout_fd_to(2):  # the seeding requests' log lines are not the report
             items = seed(specs)
         only = set(args.only.split(",")) if args.only else None
         rows = []

@@ -16,7 +16,6 @@ import contextlib
 import json
 import os
 import statistics
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +25,7 @@ from local.template import function_environment
 use_fake_credentials()
 os.environ.update(function_environment(local_resource_names()))
 
+from bench.runner import stdout_fd_to  # noqa: E402
 from bench.timing import peak_kib, timed  # noqa: E402
 from local.composed import gateway_app  # noqa: E402
 from local.tokens import issue_token  # noqa: E402
@@ -99,16 +99,12 @@ class Context:
 
 @contextlib.contextmanager
 def stdout_to_devnull() -> Iterator[None]:
-    """Send file descriptor 1 to /dev/null: the log handler holds the original stdout object."""
-    sys.stdout.flush()
-    saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
+    """Send file descriptor 1 to /dev/null (the Lambda handler's log lines are not the report)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
     try:
-        yield
+        with stdout_fd_to(devnull):
+            yield
     finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
         os.close(devnull)
 
 

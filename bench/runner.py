@@ -99,13 +99,33 @@ class Runner:
         self._log_file.close()
         if self.process.poll() is None:
             self.process.send_signal(how)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-                return None
+            return wait_or_kill(self.process, 30)
         return self.process.returncode
+
+
+def wait_or_kill(process: subprocess.Popen[Any], timeout: float) -> int | None:
+    """Wait for ``process`` to end, killing it after ``timeout`` seconds: its exit code, None if it was killed."""
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return None
+
+
+@contextmanager
+def stdout_fd_to(target: int) -> Iterator[None]:
+    """File descriptor 1 to ``target`` for a while: log handlers hold the original stdout object, so
+    replacing ``sys.stdout`` would not silence them."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(target, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 @contextmanager
