@@ -36,7 +36,7 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 80 else f"{text[:77]}..."
 
 
-def _is_number(value: Any) -> bool:
+def is_finite_number(value: Any) -> bool:
     """A finite JSON number (bool is not one; an integer too large for a float is not usable)."""
     if not isinstance(value, int | float) or isinstance(value, bool):
         return False
@@ -51,7 +51,7 @@ def _scalar_fits(value: Any, kind: Kind | None) -> bool:
     if isinstance(value, bool):
         return kind in (None, "bool")
     if isinstance(value, int | float):
-        return _is_number(value) and kind in (None, "number")
+        return is_finite_number(value) and kind in (None, "number")
     if isinstance(value, str):
         return kind in (None, "string", "strings")
     return False
@@ -75,9 +75,9 @@ def _check_op_fits(property_name: str, op: str, kind: Kind) -> None:
 def _check_value(property_name: str, op: str, value: Any, kind: Kind | None) -> None:
     where, data = rule_label(property_name, op), {"property": property_name, "op": op}
     if op in _ORDER_OPS:
-        fits = _is_number(value) if kind == "number" else isinstance(value, str)
+        fits = is_finite_number(value) if kind == "number" else isinstance(value, str)
         if kind is None:
-            fits = _is_number(value) or isinstance(value, str)
+            fits = is_finite_number(value) or isinstance(value, str)
         if not fits:
             wanted = {"number": "a number", None: "a number or a string"}.get(kind, "a string")
             raise WrongDataType(

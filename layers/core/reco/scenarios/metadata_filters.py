@@ -10,12 +10,12 @@ needs no quotes. Filters are AND-combined by the caller.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from reco.errors import WrongParameter
+from reco.scenarios.filter_rules import is_finite_number
 from reco.schemas.bounds import TooDeep, check_json_depth
 
 MetadataOp = Literal["eq", "lt", "gt", "lte", "gte"]
@@ -96,19 +96,9 @@ def parse_metadata_filters(texts: Iterable[str]) -> list[MetadataFilter]:
     return [parse_metadata_filter(text) for text in texts]
 
 
-def _is_number(value: Any) -> bool:
-    """A finite JSON number (bool is not one; an integer too large for a float is not usable)."""
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        return False
-    try:
-        return math.isfinite(float(value))
-    except OverflowError:
-        return False
-
-
 def json_equal(left: Any, right: Any) -> bool:
     """Equality of JSON values: 1 == 1.0, but true is not 1 (Python's bool is an int)."""
-    if _is_number(left) and _is_number(right):
+    if is_finite_number(left) and is_finite_number(right):
         return bool(left == right)
     if type(left) is not type(right):
         return False
@@ -122,7 +112,8 @@ def json_equal(left: Any, right: Any) -> bool:
 def _compare(op: MetadataOp, found: Any, wanted: Any) -> bool:
     if op == "eq":
         return json_equal(found, wanted)
-    comparable = (_is_number(found) and _is_number(wanted)) or (isinstance(found, str) and isinstance(wanted, str))
+    both_numbers = is_finite_number(found) and is_finite_number(wanted)
+    comparable = both_numbers or (isinstance(found, str) and isinstance(wanted, str))
     if not comparable:
         return False
     if op == "lt":
